@@ -15,6 +15,7 @@ from chainrule.ops.elementwise import to_arguments  # noqa: E402
 from chainrule.tensor import Tensor  # noqa: E402
 from chainrule.func import custom_functions  # noqa: E402
 from chainrule.nn.parallel import reducer as ddp_reducer  # noqa: E402
+from chainrule import profiler  # noqa: E402
 
 
 def _log_api_usage_once(event):
@@ -100,3 +101,9 @@ class _distributed_c10d:
     (Lightning names it in a type cast)."""
 
     Reducer = ddp_reducer.Reducer
+
+
+class _profiler:
+    """``torch._C._profiler``: the options object of ``profile(experimental_config=...)``."""
+
+    _ExperimentalConfig = profiler._ExperimentalConfig

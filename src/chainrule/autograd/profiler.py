@@ -24,7 +24,7 @@ class profile(_profile):  # noqa: N801 (PyTorch's name)
         profile_memory=False, with_stack=False, with_modules=False, use_kineto=False, use_cpu=True,
         experimental_config=None, acc_events=False, custom_trace_id_callback=None, **options,
     ):
-        super().__init__(record_shapes=record_shapes)
+        super().__init__(record_shapes=record_shapes, profile_memory=profile_memory, with_flops=with_flops)
         self.enabled = enabled
 
     def __enter__(self):

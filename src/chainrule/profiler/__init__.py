@@ -19,6 +19,7 @@ from chainrule.profiler.timing import (
     supported_activities,
     tensorboard_trace_handler,
 )
+from chainrule.profiler.timing import _ExperimentalConfig  # noqa: F401  (PyTorch's name, kept out of __all__)
 
 __all__ = [
     "EventList", "FunctionEvent", "FunctionEventAvg", "ProfilerAction", "ProfilerActivity", "kineto_available", "profile", "record_function",

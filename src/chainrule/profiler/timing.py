@@ -12,12 +12,16 @@ import os
 import re
 import socket
 import time
+import warnings
+import weakref
 
 from chainrule.autograd import engine
 from chainrule.autograd.function import Function
 from chainrule.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from chainrule.profiler.events import EventList, FunctionEvent
 from chainrule.tensor import Tensor
+from chainrule.utils.flop_counter import FlopCounterMode, aten
+from chainrule.utils.operation_mode import innermost_mode
 
 
 class ProfilerActivity(enum.Enum):
@@ -55,6 +59,8 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
     handing the trace to ``on_trace_ready``); ``repeat`` cycles (0: for ever)."""
     if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
         raise AssertionError("Invalid profiler schedule arguments")
+    if warmup == 0:
+        warnings.warn("Profiler won't be using warmup, this can skew profiler results", stacklevel=2)
 
     def action(step):
         if step < skip_first:
@@ -87,15 +93,34 @@ def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False):
     return handler
 
 
+class _ExperimentalConfig:
+    """Kineto's extra options (``verbose=True`` for Python stacks, ``profiler_metrics`` for
+    device counters...), taken by keyword as PyTorch's: chainrule's profiler times operations
+    itself and records none of these extras, so they are accepted and held only."""
+
+    def __init__(
+        self, profiler_metrics=(), profiler_measure_per_kernel=False, verbose=False, performance_events=(),
+        enable_cuda_sync_events=False, adjust_profiler_step=False, disable_external_correlation=False,
+        profile_all_threads=False, capture_overload_names=False, record_python_gc_info=False,
+        expose_kineto_event_metadata=False, custom_profiler_config="", adjust_timestamps=False, trace_only=False,
+    ):
+        self.options = {name: value for name, value in locals().items() if name != "self"}
+
+
 # ----------------------------------------------------------------------------- the recording
 class _Recording:
-    """The events of the profile recording now, and the stack of the ones still open."""
+    """The events of the profile recording now, and the stack of the ones still open; with
+    ``profile_memory``, the bytes each operation's new tensors take, counted to the events open
+    when they are made and again, negative, to those open when they are freed."""
 
-    def __init__(self, record_shapes):
+    def __init__(self, record_shapes, profile_memory=False, flops=None):
         self.record_shapes = record_shapes
+        self.profile_memory = profile_memory
+        self.flops = flops  # the _EventFlops counting, with ``with_flops``
         self.origin = time.perf_counter_ns()
-        self.events = EventList()
+        self.events = EventList(profile_memory=profile_memory, with_flops=flops is not None)
         self.open = []
+        self.last_operation = None  # the event of the operation that ended last
 
     def begin(self, name, args=()):
         shapes = [list(arg.shape) if isinstance(arg, Tensor) else [] for arg in args] if self.record_shapes else None
@@ -112,19 +137,44 @@ class _Recording:
         while self.open and self.open.pop() is not event:  # anything left open inside it ends with it
             pass
 
+    def count_memory(self, outputs, args):
+        """Count the memory of an operation's outputs that are new tensors (not an input returned,
+        not a view of one): allocated now, freed when their array is."""
+        for output in outputs if type(outputs) is tuple else (outputs,):
+            if isinstance(output, Tensor) and output._base is None and not any(output is arg for arg in args):
+                nbytes = output._array.nbytes
+                self._add_memory(nbytes)
+                weakref.finalize(output._array, self._freed, nbytes).atexit = False
+
+    def _freed(self, nbytes):
+        if _recording is not self:  # freed after this recording ended
+            return
+        if not self.open:  # freed outside every event: an instant "[memory]" event, as PyTorch's
+            event = FunctionEvent("[memory]", (time.perf_counter_ns() - self.origin) / 1e3, None, None)
+            event.cpu_memory_usage = -nbytes
+            self.events.append(event)
+        else:
+            self._add_memory(-nbytes)
+
+    def _add_memory(self, nbytes):
+        for event in self.open:
+            event.cpu_memory_usage += nbytes
+
 
 _recording = None  # the _Recording of the active profile, while it records
+_warned_events_cleared = False  # whether a profile's second cycle has warned that the first one's events are gone (once, as PyTorch)
 
 
 @contextlib.contextmanager
 def _span(name, args=()):
+    """The block as an event named ``name`` (yielded; None outside a recording)."""
     recording = _recording
     if recording is None:
-        yield
+        yield None
         return
     event = recording.begin(name, args)
     try:
-        yield
+        yield event
     finally:
         recording.end(event)
 
@@ -161,23 +211,59 @@ def _event_name(cls):
 
 def _timed_apply(apply):
     def timed(cls, *args):
-        if _recording is None:
-            return apply.__func__(cls, *args)
-        event = _recording.begin(_event_name(cls), args)
+        recording = _recording
+        mode = innermost_mode() if cls.on_arrays else None  # the call goes to it, and comes back through apply
+        if recording is None or mode is not None and recording.flops is not None and mode is recording.flops.mode.operations:
+            return apply.__func__(cls, *args)  # the profiler's own flop counting: timed when it comes back
+        event = recording.begin(_event_name(cls), args)
         try:
-            return apply.__func__(cls, *args)
+            outputs = apply.__func__(cls, *args)
+            if recording.profile_memory and mode is None:  # (else counted in the call that comes back, inside this one)
+                recording.count_memory(outputs, args)
+            if recording.flops is not None and event.name in ("aten::add", "aten::mul") and isinstance(args[0], Tensor):
+                event.flops = args[0].numel()  # PyTorch's profiler counts an addition or product per element of the first operand
+            return outputs
         finally:
-            _recording.end(event)
+            recording.end(event)
+            recording.last_operation = event
 
     return classmethod(timed)
 
 
 def _timed_backward(call_backward):
     def timed(node, grads, recording=False):
-        with _span(f"autograd::engine::evaluate_function: {node.name()}"):
+        with _span(f"autograd::engine::evaluate_function: {node.name()}") as event:
+            if event is not None and _recording.flops is not None:
+                event.flops, _recording.flops.backward_flops = _recording.flops.backward_flops, 0
             return call_backward(node, grads, recording)
 
     return timed
+
+
+class _EventFlops(FlopCounterMode):
+    """``with_flops``: the flops PyTorch's profiler counts, those of its matrix products (``mm``,
+    ``addmm``, ``bmm``, ``baddbmm``) and 2-D convolutions, reckoned as ``FlopCounterMode`` does
+    (which ATen calls PyTorch would run for each chainrule operation, once it has run), each added
+    to that operation's event; a node's backward products, counted by its prehook just before the
+    node's event opens, go to that event (``_timed_backward``)."""
+
+    COUNTED = (aten.mm, aten.addmm, aten.bmm, aten.baddbmm)
+
+    def __init__(self):
+        super().__init__(display=False)
+        self.backward_flops = 0
+
+    def _count_flops(self, func_packet, out, args, kwargs):
+        # a convolution's args: input, weight, bias (shapes), stride, padding, dilation, transposed, ...
+        conv2d = func_packet is aten.convolution and len(args[0]) == 4 and not args[6]
+        if _recording is None or not (func_packet in self.COUNTED or conv2d):
+            return out
+        flops = self.flop_registry[func_packet](*args, **kwargs, out_val=out)
+        if self.mode.operations.nodes_running:
+            self.backward_flops += flops
+        elif _recording.last_operation is not None:
+            _recording.last_operation.flops += flops
+        return out
 
 
 class _Instrumented:
@@ -217,8 +303,10 @@ class profile:  # noqa: N801 (PyTorch's name)
 
     With a ``schedule``, ``prof.step()`` ends each training step, and only the steps the schedule
     marks are recorded; ``on_trace_ready(prof)`` is called with each recorded cycle (or once at the
-    end, without a schedule). ``activities`` other than the CPU, ``profile_memory``, ``with_stack``,
-    ``with_flops`` and ``with_modules`` are accepted and record nothing more.
+    end, without a schedule). ``profile_memory`` adds the memory of the tensors each operation makes
+    and frees (see ``_Recording``); ``with_flops`` the flops PyTorch's profiler counts (see
+    ``_EventFlops``). ``activities`` other than the CPU, ``with_stack`` and ``with_modules`` are
+    accepted and record nothing more.
     """
 
     def __init__(
@@ -230,7 +318,12 @@ class profile:  # noqa: N801 (PyTorch's name)
         self.schedule = schedule
         self.on_trace_ready = on_trace_ready
         self.record_shapes = record_shapes
+        self.profile_memory = profile_memory
+        self.with_flops = with_flops
+        self._flops = None  # the _EventFlops counting while the profile runs, with ``with_flops``
+        self.acc_events = acc_events
         self.step_num = 0
+        self._step_range = None  # the record_function of the step running now (with a schedule)
         self.current_action = None
         self._instrumented = None
         self._events = EventList()
@@ -239,23 +332,31 @@ class profile:  # noqa: N801 (PyTorch's name)
     def start(self):
         if self._instrumented is not None:
             raise RuntimeError("the profiler is already started; call stop() first")
+        if self.with_flops:
+            self._flops = _EventFlops().__enter__()
         self._instrumented = _Instrumented()
         self.current_action = self.schedule(self.step_num) if self.schedule is not None else ProfilerAction.RECORD
         if self.current_action in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
             self._begin_recording()
+        self._mark_step()
 
     def stop(self):
         if self._instrumented is None:
             return
+        self._end_step()
         if _recording is not None:
             self._end_recording()
             if self.on_trace_ready is not None:
                 self.on_trace_ready(self)
         self._instrumented.remove()
         self._instrumented = None
+        if self._flops is not None:
+            self._flops.__exit__(None, None, None)
+            self._flops = None
 
     def step(self):
         """End a training step: move to the schedule's action for the next one."""
+        self._end_step()
         previous = self.current_action
         self.step_num += 1
         self.current_action = self.schedule(self.step_num) if self.schedule is not None else ProfilerAction.RECORD
@@ -267,12 +368,34 @@ class profile:  # noqa: N801 (PyTorch's name)
             self._begin_recording()
         elif self.current_action in (ProfilerAction.NONE, ProfilerAction.WARMUP) and _recording is not None:
             self._end_recording()
+        self._mark_step()
+
+    def _mark_step(self):
+        """With a schedule, each step is an event of its own, ``ProfilerStep#<step>`` (added up as
+        ``ProfilerStep*``), as PyTorch marks them."""
+        if self.schedule is not None:
+            self._step_range = record_function(f"ProfilerStep#{self.step_num}").__enter__()
+
+    def _end_step(self):
+        if self._step_range is not None:
+            self._step_range.__exit__(None, None, None)
+            self._step_range = None
 
     def _begin_recording(self):
-        global _recording
+        """Start a cycle's recording; the earlier cycles' events are kept with ``acc_events``, else
+        dropped (with PyTorch's warning, once)."""
+        global _recording, _warned_events_cleared
         if _recording is not None:
             raise RuntimeError("Profiler is already enabled on this thread: profiles cannot be nested")
-        _recording = _Recording(self.record_shapes)
+        if self._events and not self.acc_events and not _warned_events_cleared:
+            _warned_events_cleared = True
+            warnings.warn(
+                "Warning: Profiler clears events at the end of each cycle. Only events from the current cycle will be "
+                "reported. To keep events across cycles, set acc_events=True.", UserWarning, stacklevel=3,
+            )
+        _recording = _Recording(self.record_shapes, self.profile_memory, self._flops)
+        if self.acc_events:
+            _recording.events[:0] = self._events
         self._events = _recording.events
 
     def _end_recording(self):
@@ -298,6 +421,15 @@ class profile:  # noqa: N801 (PyTorch's name)
     def export_chrome_trace(self, path):
         """The events as a Chrome trace (JSON), for chrome://tracing, Perfetto or TensorBoard."""
         self._events.export_chrome_trace(path)
+
+    def export_stacks(self, path, metric="self_cpu_time_total"):
+        """Each event's Python stack and its ``metric`` as flame-graph lines (``outer;...;inner
+        value``), as PyTorch writes them; events without a recorded stack are left out (chainrule
+        records none, as PyTorch without ``experimental_config=_ExperimentalConfig(verbose=True)``)."""
+        with open(path, "w") as file:
+            for event in self._events:
+                if event.stack:
+                    file.write(";".join(reversed(event.stack)) + f" {int(getattr(event, metric))}\n")
 
     @property
     def self_cpu_time_total(self):

@@ -86,6 +86,13 @@ def operands_in_modes(operation, operands):
     return operands
 
 
+def innermost_mode():
+    """The mode a call of an operation made now goes to first (None: none): it comes back through
+    ``apply`` once the mode is set aside (the profiler sees both calls, as PyTorch's sees an
+    operation again under a dispatch mode)."""
+    return _entered.modes[-1] if _entered.modes else None
+
+
 def _through_modes(cls, *args, **kwargs):
     """``cls.apply(*args, **kwargs)`` handed to this thread's innermost mode, which is set aside
     meanwhile so that the operations it runs go to the modes outside it."""
