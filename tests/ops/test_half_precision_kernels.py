@@ -11,20 +11,33 @@ import chainrule.nn.functional as CF
 import torch.nn.functional as TF
 
 
-def _run(lib, function, arrays, grad_seed=5):
-    """function(lib, *tensors) and the gradients of its float16 inputs for one random output gradient."""
-    tensors = [lib.tensor(array, requires_grad=array.dtype == np.float16) for array in arrays]
+def _run(lib, function, arrays, grad_seed=5, differentiable=np.float16):
+    """function(lib, *tensors) and the gradients of its float16 (``differentiable``) inputs for one
+    random output gradient."""
+    tensors = [lib.tensor(array, requires_grad=array.dtype == differentiable) for array in arrays]
     output = function(lib, *tensors)
     grad = np.random.default_rng(grad_seed).standard_normal(output.shape).astype(np.float16)
     output.backward(lib.tensor(grad).to(output.dtype))
     return [output.detach().numpy()] + [tensor.grad.numpy() for tensor in tensors if tensor.grad is not None]
 
 
-def _assert_same_bits(function, arrays, gradients_summed_otherwise=False):
+def _assert_same_bits(function, arrays, gradients_summed_otherwise=False, kernel_varies_by_cpu=False):
     """The same float16 bits as PyTorch, forward and backward; ``gradients_summed_otherwise``: a
-    gradient summed over many terms in another order may be a float16 step off in a few places."""
+    gradient summed over many terms in another order may be a float16 step off in a few places.
+
+    Which kernel PyTorch's CPU build takes depends on the CPU: on an AVX-512 Xeon without
+    AVX512-FP16 its oneDNN convolution accumulates the float16 input gradient in float16 (up to ~80
+    float16 steps from the exact value) and its 3-d attention is not its float32 math rounded once.
+    With ``kernel_varies_by_cpu``, where PyTorch's float16 result is not its own float32 result
+    rounded once, chainrule's (which rounds once, everywhere) is compared with that float32 result
+    rounded once instead."""
     expected, got = _run(torch, function, arrays), _run(chainrule, function, arrays)
     assert len(expected) == len(got)
+    if kernel_varies_by_cpu:
+        wide = _run(torch, function, [array.astype(np.float32) if array.dtype == np.float16 else array for array in arrays],
+                    differentiable=np.float32)
+        rounded_once = [value.astype(np.float16) for value in wide]
+        expected = [once if np.mean(want != once) >= 0.02 else want for want, once in zip(expected, rounded_once)]
     for index, (want, have) in enumerate(zip(expected, got)):
         assert have.dtype == want.dtype
         if index and gradients_summed_otherwise:
@@ -63,7 +76,7 @@ CONVOLUTIONS = {
 def test_convolution_rounds_once_as_pytorch(name):
     function, shapes = CONVOLUTIONS[name]
     arrays = _halves(0, *shapes)
-    _assert_same_bits(function, arrays, gradients_summed_otherwise=True)
+    _assert_same_bits(function, arrays, gradients_summed_otherwise=True, kernel_varies_by_cpu=True)
     # and the float32 convolution rounded to float16
     wide = function(chainrule, *[chainrule.tensor(array).float() for array in arrays]).half()
     np.testing.assert_array_equal(function(chainrule, *[chainrule.tensor(array) for array in arrays]).numpy(), wide.numpy())
@@ -114,7 +127,10 @@ def test_attention_of_3d_inputs_has_pytorchs_bits():
     # 3-d inputs take PyTorch's math kernel, which computes float16 in float32 (4-d ones its flash
     # kernel, which rounds the softmax's numerators to float16 before the product with the values)
     arrays = _halves(4, (3, 8, 16), (3, 10, 16), (3, 10, 12))
-    _assert_same_bits(lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v), arrays, gradients_summed_otherwise=True)
+    _assert_same_bits(
+        lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v), arrays, gradients_summed_otherwise=True,
+        kernel_varies_by_cpu=True,
+    )
 
 
 def test_attention_gradients_in_float32():
