@@ -130,7 +130,7 @@ from chainrule.overrides import make_overridable
 import chainrule._VF as _VF  # noqa: E402,F401
 from chainrule.nn import _reduction as _Reduction  # noqa: F401
 from chainrule.nn.functional_internals import (  # noqa: F401
-    _canonical_mask, _check_key_padding_mask, _get_softmax_dim, _in_projection, _in_projection_packed, _none_or_dtype,
+    _check_key_padding_mask, _get_softmax_dim, _in_projection, _in_projection_packed, _none_or_dtype,
     _verify_batch_size, _verify_spatial_size,
 )
 
@@ -1351,7 +1351,7 @@ def scaled_dot_product_attention(
 
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     """True for batched (L, N, E) inputs, False for unbatched (L, E) ones; checks that the masks
-    have the matching number of dimensions, as PyTorch's _mha_shape_check."""
+    have the matching number of dimensions (PyTorch's helper of this name)."""
     if query.ndim not in (2, 3):
         raise AssertionError(
             f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor"
@@ -1379,40 +1379,26 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     return batched
 
 
-def _checked_float_mask(mask, name, query_dtype, other=None, other_name=""):
-    """A bool or float mask as an additive float mask (True: masked out), warning as PyTorch does
-    when it is of another type than the ``other`` mask."""
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True, _stacklevel=2):
+    """PyTorch's ``F._canonical_mask``: a bool or float attention mask as the float mask added to
+    the scores (a bool mask: -inf where True, masked out, and 0 elsewhere, in ``target_type``; a
+    float mask as it is), warning as PyTorch does when ``other_type`` (the other mask's dtype)
+    differs. ``_stacklevel`` places the warning (2: at this function's caller)."""
     if mask is None:
         return None
     if mask.dtype.kind not in "bf":
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    if other is not None and other.dtype != mask.dtype:
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(
-            f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both instead.",
-            stacklevel=3,
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both instead.",
+            stacklevel=_stacklevel,
         )
-    return _additive_mask(mask, query_dtype, True)
+    return _additive_mask(mask, target_type, True)
 
 
 def _append_key_column(mask):
     """One more key column, not masked, for a key appended by bias_k or add_zero_attn."""
     return None if mask is None else pad(mask, (0, 1))
-
-
-def _check_projections(query, key, value, weights, in_proj_bias):
-    """PyTorch's AssertionErrors for the separate projections of query, key and value (kdim or vdim
-    not embed_dim): each weight (E, its input's last size), each bias (E,)."""
-    size = query.shape[-1]
-    for name, weight in zip("qkv", weights):
-        if weight is None:
-            raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
-    for name, weight, input in zip(("query", "key", "value"), weights, (query, key, value)):
-        if tuple(weight.shape) != (size, input.shape[-1]):
-            raise AssertionError(f"expecting {name} weights shape of {(size, input.shape[-1])}, but got {weight.shape}")
-    if in_proj_bias is not None:
-        for name, bias in zip(("query", "key", "value"), in_proj_bias.chunk(3)):
-            if tuple(bias.shape) != (size,):
-                raise AssertionError(f"expecting {name} bias shape of {(size,)}, but got {bias.shape}")
 
 
 def multi_head_attention_forward(
@@ -1460,7 +1446,9 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     target_length, batch_size, embed_dim = query.shape
-    key_padding_mask = _checked_float_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask", query.dtype, _stacklevel=3
+    )
     if is_causal and attn_mask is None:
         raise RuntimeError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
@@ -1469,7 +1457,7 @@ def multi_head_attention_forward(
     if is_causal and key_padding_mask is None and not need_weights:
         attn_mask = None  # the hint lets scaled_dot_product_attention build the causal mask itself
     else:
-        attn_mask = _checked_float_mask(attn_mask, "attn_mask", query.dtype)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, _stacklevel=3)
         is_causal = is_causal and key_padding_mask is None
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
@@ -1482,13 +1470,18 @@ def multi_head_attention_forward(
                 f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's {tuple(value.shape[:2])}"
             )
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
-        _check_projections(query, key, value, weights, in_proj_bias)
+        for name, weight in zip("qkv", weights):
+            if weight is None:
+                raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
     else:
         if tuple(key.shape) != tuple(value.shape):
             raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
         weights = in_proj_weight.chunk(3)
     biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
-    q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+    if use_separate_proj_weight:  # each weight (E, its input's last size), each bias (E,): PyTorch's checks
+        q, k, v = _in_projection(query, key, value, *weights, *biases)
+    else:
+        q, k, v = (linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
     if attn_mask is not None:
         if attn_mask.ndim == 2:

@@ -2,13 +2,11 @@
 
 Attention layers written after PyTorch's ``MultiheadAttention`` (``from torch.nn.functional import
 _in_projection_packed, _canonical_mask, _none_or_dtype``) and normalization layers written after
-its batch norm (``_verify_batch_size``) call these; they compute what PyTorch's do.
+its batch norm (``_verify_batch_size``) call these; they compute what PyTorch's do. (``_canonical_mask``
+is nn.functional's own: multi-head attention and the transformer layers use it.)
 """
 import math
-import warnings
 
-from chainrule import dtypes
-from chainrule.creation import zeros_like
 from chainrule.ops.activation import implicit_softmax_dim
 from chainrule.ops.matmul import linear
 from chainrule.tensor import Tensor
@@ -46,21 +44,6 @@ def _in_projection(q, k, v, w_q, w_k, w_v, b_q=None, b_k=None, b_v=None):
         if bias is not None and tuple(bias.shape) != (size,):
             raise AssertionError(f"expecting {name} bias shape of {(size,)}, but got {bias.shape}")
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
-
-
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
-    """An attention mask as the float mask added to the scores: a bool mask becomes -inf where True
-    (masked out) and 0 elsewhere, in ``target_type``; a float mask is returned as it is. Warns, as
-    PyTorch, when ``other_type`` (the other mask's dtype) differs."""
-    if mask is None:
-        return None
-    if mask.dtype != dtypes.bool_ and not mask.is_floating_point():
-        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
-    if check_other and other_type is not None and mask.dtype != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both instead.", stacklevel=2)
-    if mask.is_floating_point():
-        return mask
-    return zeros_like(mask, dtype=target_type).masked_fill_(mask, -math.inf)
 
 
 def _none_or_dtype(input):

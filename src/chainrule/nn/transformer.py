@@ -104,8 +104,8 @@ def _float_masks(padding_mask, padding_name, mask, mask_name, dtype):
     """The key padding mask and the attention mask as additive float masks in ``dtype`` (True in a
     bool mask: -inf), as PyTorch's encoder canonicalizes them: AssertionError for other dtypes, a
     warning when the two are of different types."""
-    padding_mask = F._checked_float_mask(padding_mask, padding_name, dtype, mask, mask_name)
-    return padding_mask, F._checked_float_mask(mask, mask_name, dtype)
+    padding_mask = F._canonical_mask(padding_mask, padding_name, F._none_or_dtype(mask), mask_name, dtype, _stacklevel=3)
+    return padding_mask, F._canonical_mask(mask, mask_name, None, "", dtype, _stacklevel=3)
 
 
 class _AttentionLayer(Module):
