@@ -7,12 +7,13 @@ import warnings
 
 from chainrule.nn import functional as F
 from chainrule.nn import rnn
+from chainrule.nn._reduction import NUMBERS as _REDUCTION_NUMBERS
 from chainrule.ops.reduce import norm
 from chainrule.ops.registry import with_out
 from chainrule.overrides import make_overridable
 from chainrule.tensor import Tensor
 
-_REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}  # at::Reduction, as the top-level losses take it
+_REDUCTIONS = {number: name for name, number in _REDUCTION_NUMBERS.items()}  # at::Reduction, as the top-level losses take it
 
 
 def _reduction(value):

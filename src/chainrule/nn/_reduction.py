@@ -3,7 +3,10 @@ PyTorch's old ``size_average``/``reduce`` flags read as a reduction. Losses writ
 ``_Loss`` import it as ``_Reduction``."""
 import warnings
 
-_NUMBERS = {"none": 0, "mean": 1, "sum": 2}
+from chainrule.ops.loss import legacy_reduction
+
+#: ATen's numbers of the reductions (the top-level losses, ``torch.kl_div(..., 1)``, take them too).
+NUMBERS = {"none": 0, "mean": 1, "sum": 2}
 
 
 def get_enum(reduction):
@@ -11,17 +14,15 @@ def get_enum(reduction):
     if reduction == "elementwise_mean":
         warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=2)
         return 1
-    if reduction not in _NUMBERS:
+    if reduction not in NUMBERS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    return _NUMBERS[reduction]
+    return NUMBERS[reduction]
 
 
 def legacy_get_string(size_average, reduce, emit_warning=True):
     """The reduction the deprecated flags mean (None counts as True): 'none' without ``reduce``,
     else 'mean' with ``size_average``, else 'sum'."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = "none" if not reduce else "mean" if size_average else "sum"
+    reduction = legacy_reduction(size_average, reduce)
     if emit_warning:
         warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.", stacklevel=2)
     return reduction

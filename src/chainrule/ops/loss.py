@@ -476,14 +476,20 @@ class HuberLoss(SmoothL1Loss):
 REDUCTIONS = ("none", "mean", "sum")
 
 
+def legacy_reduction(size_average, reduce):
+    """The reduction PyTorch's deprecated flags mean (None counts as True): 'none' without
+    ``reduce``, else 'mean' with ``size_average``, else 'sum'."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else "mean" if size_average else "sum"
+
+
 def reduction_from(size_average, reduce, reduction, allowed=REDUCTIONS):
     """The reduction to use: ``reduction``, or one from PyTorch's deprecated ``size_average`` and
     ``reduce`` flags (with its warning) when either is given; the old ``'elementwise_mean'`` is
     'mean', with PyTorch's warning."""
     if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "none" if not reduce else "mean" if size_average else "sum"
+        reduction = legacy_reduction(size_average, reduce)
         warn_at_caller(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.")
         return reduction
     if reduction == "elementwise_mean":  # PyTorch 0.4's name for 'mean', still read with a warning
