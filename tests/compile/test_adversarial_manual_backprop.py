@@ -257,7 +257,9 @@ def test_caller_reads_retained_grads_after_the_call_and_compares_with_manual_one
             report = [cmp(name, d_inter[name], inter[name]) for name in NAMES]
             report += [cmp(f"p{i}", d, p) for i, (d, p) in enumerate(zip(d_params, parameters))]
             found.append((loss, {k: v.grad for k, v in inter.items()}, report))
-            assert all(app for _, _, app, _ in report), report
+            # logit_maxes' gradient is 0 in exact arithmetic (softmax ignores the shift): both sides are float32
+            # rounding residue, whose size (1e-8) allclose's atol does not always cover
+            assert all(app or (name == "logit_maxes" and diff < 1e-7) for name, _, app, diff in report), report
         return found
 
     same_as_eager(scenario)

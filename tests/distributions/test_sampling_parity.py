@@ -55,6 +55,9 @@ def _discrete_families(lib):
     def t(values, dtype=None):
         return lib.tensor(values, dtype=dtype or lib.float32)
 
+    # VonMises accepts the same proposals bit for bit, then computes its angle with acos, whose last
+    # bit PyTorch's vectorized kernels round by the CPU (an AVX2 machine: 2 of 100 float64 draws an
+    # ulp away from NumPy's): its draws are compared within 4 ulps of pi ("ulps")
     return {
         "Bernoulli": (lambda: d.Bernoulli(probs=t([0.1, 0.5, 0.9])), (6,)),
         "Bernoulli_logits": (lambda: d.Bernoulli(logits=t([-1.0, 0.0, 2.0])), (6,)),
@@ -66,8 +69,8 @@ def _discrete_families(lib):
         "Geometric": (lambda: d.Geometric(probs=t([0.2, 0.7, 1.0])), (9,)),
         "Multinomial": (lambda: d.Multinomial(5, probs=t([0.2, 0.3, 0.5])), (4,)),
         "MixtureSameFamily": (lambda: d.MixtureSameFamily(d.Categorical(probs=t([0.3, 0.7])), d.Normal(t([0.0, 5.0]), t([1.0, 0.5]))), (6,)),
-        "VonMises": (lambda: d.VonMises(t([0.5, -2.0, 3.0]), t([0.3, 2.0, 1e-6])), (50,)),
-        "VonMises_float64": (lambda: d.VonMises(t([0.5, -2.0], lib.float64), t([10.0, 2.0], lib.float64)), (50,)),
+        "VonMises": (lambda: d.VonMises(t([0.5, -2.0, 3.0]), t([0.3, 2.0, 1e-6])), (50,), "ulps"),
+        "VonMises_float64": (lambda: d.VonMises(t([0.5, -2.0], lib.float64), t([10.0, 2.0], lib.float64)), (50,), "ulps"),
     }
 
 
@@ -80,7 +83,10 @@ def _draw(lib, build, sample_shape, method):
 def _assert_same_draws(ours, theirs, bit_for_bit):
     (value, next_draw), (reference, reference_next) = ours, theirs
     assert value.dtype == reference.dtype and value.shape == reference.shape
-    if bit_for_bit:
+    if bit_for_bit == "ulps":  # the same draws and proposals, through a last acos that rounds by the CPU's kernels
+        spacing = np.finfo(reference.dtype).eps * np.maximum(np.abs(reference), np.pi)
+        np.testing.assert_array_less(np.abs(value - reference), 4 * spacing)
+    elif bit_for_bit:
         np.testing.assert_array_equal(value, reference)
     else:  # the same draws, through exp, log... that round their last bits differently
         np.testing.assert_allclose(value, reference, rtol=2e-6, atol=1e-7)
@@ -98,10 +104,10 @@ def test_continuous_samples_are_pytorchs(name, method):
 
 @pytest.mark.parametrize("name", list(_discrete_families(torch)))
 def test_discrete_samples_are_pytorchs(name):
-    build, sample_shape = _discrete_families(chainrule)[name]
+    build, sample_shape, *exactly = _discrete_families(chainrule)[name]
     ours = _draw(chainrule, build, sample_shape, "sample")
     theirs = _draw(torch, _discrete_families(torch)[name][0], sample_shape, "sample")
-    _assert_same_draws(ours, theirs, bit_for_bit=True)
+    _assert_same_draws(ours, theirs, bit_for_bit=exactly[0] if exactly else True)
 
 
 def test_categorical_sample_with_no_probability_left_raises_pytorchs_error():

@@ -3,15 +3,19 @@ PyTorch printed for each, recorded beside the scripts so that the suite compares
 PyTorch's output without running PyTorch again on every run (PyTorch's runs were 40% of the
 scripts' time).
 
-``pytorch_printed/NAME.txt`` holds, under a first line naming what it was recorded from, the
-standard output of ``scripts/NAME.py`` run by ``run_script.py torch``. A recording counts only
-while what the output depends on is unchanged: the script's text, the helper packages beside the
-scripts and ``run_script.py`` (their digest), and the versions of PyTorch, NumPy and Python;
-otherwise the test runs PyTorch itself. ``test_scripts.py`` asks for a new or changed script (or
-helper) to be recorded anew (a newer NumPy on another machine only makes PyTorch run there):
+``pytorch_printed/NAME.txt`` holds the standard output of ``scripts/NAME.py`` run by
+``run_script.py torch``, each recording under a line naming what it was recorded from. A recording
+counts only while what the output depends on is unchanged: the script's text, the helper packages
+beside the scripts and ``run_script.py`` (their digest), the versions of PyTorch, NumPy and Python,
+and the instruction set PyTorch picks its kernels for (``torch.backends.cpu.get_cpu_capability()``:
+a script that trains prints other losses on an AVX2 machine than on an AVX512 one, as PyTorch
+itself does); otherwise the test runs PyTorch itself. A file holds one recording per instruction
+set that printed something else, and names together those that printed the same. ``test_scripts.py``
+asks for a new or changed script (or helper) to be recorded anew (a newer NumPy or another CPU on
+another machine only makes PyTorch run there):
 
-    python tests/parity/script_outputs.py            (every script whose recording is missing or stale)
-    python tests/parity/script_outputs.py --all      (every script)
+    python tests/parity/script_outputs.py            (every script whose recording for this machine is missing or stale)
+    python tests/parity/script_outputs.py --all      (every script, for this machine)
 """
 import functools
 import hashlib
@@ -54,25 +58,60 @@ def _versions():
     return f"PyTorch {metadata.version('torch')}, NumPy {np.__version__}, Python {'%d.%d' % sys.version_info[:2]}"
 
 
-def _header(script):
-    return f"# printed by {_versions()} for sources {_sources_key(script)}"
+@functools.lru_cache(maxsize=None)
+def _cpu():
+    """The instruction set PyTorch's kernels are chosen for on this machine ("AVX512", "AVX2"...)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
+_HEADER = re.compile(r"# printed by (?P<versions>.+) on (?P<cpus>[\w, ]+) for sources (?P<sources>\w+)")
 
 
 def recording_of(script):
     return RECORDINGS / f"{script.stem}.txt"
 
 
-def recorded(script, versions_too=True):
-    """What PyTorch printed for ``script``, or None where the recording is missing or stale (made
-    from other sources, or with ``versions_too`` by other versions)."""
+def recordings(script):
+    """The recordings of ``script``'s file: ``[(versions, [cpu...], sources, printed)]``."""
     path = recording_of(script)
     if not path.exists():
-        return None
-    header, _, printed = path.read_text(encoding="utf-8").partition("\n")
-    current = _header(script)
-    if versions_too:
-        return printed if header == current else None
-    return printed if header.rpartition(" for sources ")[2] == current.rpartition(" for sources ")[2] else None
+        return []
+    found = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        header = _HEADER.fullmatch(line.rstrip("\n"))
+        if header:
+            found.append((header["versions"], header["cpus"].split(", "), header["sources"], []))
+        else:
+            found[-1][3].append(line)
+    return [(versions, cpus, sources, "".join(lines)) for versions, cpus, sources, lines in found]
+
+
+def recorded(script, versions_too=True):
+    """What PyTorch printed for ``script``, or None where no recording holds for it (each was made
+    from other sources, or with ``versions_too`` by other versions or on another instruction set)."""
+    sources = _sources_key(script)
+    for versions, cpus, their_sources, printed_then in recordings(script):
+        if their_sources == sources and (not versions_too or (versions == _versions() and _cpu() in cpus)):
+            return printed_then
+    return None
+
+
+def recorded_elsewhere(script):
+    """What PyTorch of these versions printed for ``script`` on the other instruction sets it was
+    recorded on (where that differs from what it prints here)."""
+    sources = _sources_key(script)
+    return [printed_then for versions, cpus, their_sources, printed_then in recordings(script)
+            if their_sources == sources and versions == _versions() and _cpu() not in cpus]
+
+
+def _write(script, kept):
+    recording_of(script).write_text(
+        "".join(f"# printed by {versions} on {', '.join(cpus)} for sources {sources}\n{printed_then}"
+                for versions, cpus, sources, printed_then in kept),
+        encoding="utf-8",
+    )
 
 
 def printed(library, scripts):
@@ -101,9 +140,20 @@ def record(scripts):
         if result["error"] is not None:
             print(f"{script.name}: fails with PyTorch itself, not recorded:\n{result['error'][-2000:]}")
             continue
-        recording_of(script).write_text(_header(script) + "\n" + ADDRESS.sub("", result["stdout"]), encoding="utf-8")
+        output, sources = ADDRESS.sub("", result["stdout"]), _sources_key(script)
+        # this machine's recording joins one that printed the same, else stands beside the others
+        # (those of other sources or versions are dropped: they no longer count anywhere)
+        kept = [(versions, [cpu for cpu in cpus if cpu != _cpu()], their_sources, printed_then)
+                for versions, cpus, their_sources, printed_then in recordings(script)
+                if their_sources == sources and versions == _versions()]
+        same = next((recording for recording in kept if recording[3] == output), None)
+        if same is None:
+            kept.append((_versions(), [_cpu()], sources, output))
+        else:
+            same[1].append(_cpu())
+        _write(script, [recording for recording in kept if recording[1]])
         count += 1
-    print(f"recorded what PyTorch printed for {count} scripts in {RECORDINGS}")
+    print(f"recorded what PyTorch printed for {count} scripts on {_cpu()} in {RECORDINGS}")
 
 
 def main(arguments):

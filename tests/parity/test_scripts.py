@@ -13,8 +13,14 @@ output must agree:
 - token by token, ignoring whitespace (a line may break at another column, since ``chainrule.`` and
   ``torch.`` differ in length), after writing ``chainrule`` as ``torch`` and dropping object
   addresses (``<AddBackward0 object at 0x7f...>``);
-- numbers within ``|ours - theirs| <= ATOL + RTOL * |theirs|``: the float32 sums run in another
-  order, and a value printed to 4 decimals can round the other way.
+- numbers within ``|ours - theirs| <= ATOL + RTOL * |theirs|``, the float32 sums running in another
+  order, plus half a unit of each number's last printed decimal: the values printed may be that
+  much further apart than the values computed (0.2275 and 0.2274 print as 0.228 and 0.227 with
+  three decimals). Numbers printed without decimals (counts, indices) get no such allowance;
+- or agree so with what PyTorch printed on another instruction set (a recording for AVX512 on an AVX2 machine):
+  where a script's training amplifies rounding (a loss on the edge of a bump, Adam's steps on
+  gradients that are rounding residue), PyTorch's own kernels for AVX2 and AVX512 print other
+  numbers, and chainrule may print either.
 
 A script that stops today at a name chainrule lacks is marked ``xfail(strict=True)`` with the names
 it needs: it turns into an XPASS failure the day the names land, and the mark must go.
@@ -24,7 +30,7 @@ import re
 
 import pytest
 
-from tests.parity.script_outputs import ADDRESS, SCRIPTS, printed, recorded
+from tests.parity.script_outputs import ADDRESS, SCRIPTS, printed, recorded, recorded_elsewhere
 
 RTOL = 1e-3
 ATOL = 1e-4
@@ -84,6 +90,15 @@ def without_advice(ours, theirs):
     return "\n".join(lines)
 
 
+def rounding(number):
+    """How far a number printed with decimals may be from the value it was printed from: half a
+    unit of its last decimal (0.227: 0.0005); 0 for one printed without (an integer, 1e-05)."""
+    mantissa = re.split("[eE]", number)[0]
+    if "." not in mantissa or re.search("[eE]", number):
+        return 0.0
+    return 0.5 * 10.0 ** -len(mantissa.partition(".")[2])
+
+
 def first_difference(ours, theirs):
     """The first place where the outputs differ beyond the tolerance, described; None if they agree."""
     ours_tokens, their_tokens = tokens(without_advice(ours, theirs)), tokens(theirs)
@@ -91,7 +106,7 @@ def first_difference(ours, theirs):
         if mine == theirs_token:
             continue
         if re.fullmatch(_NUMBER, mine) and re.fullmatch(_NUMBER, theirs_token):
-            if abs(float(mine) - float(theirs_token)) <= ATOL + RTOL * abs(float(theirs_token)):
+            if abs(float(mine) - float(theirs_token)) <= ATOL + RTOL * abs(float(theirs_token)) + rounding(mine) + rounding(theirs_token):
                 continue
         context = " ".join(their_tokens[max(0, position - 12) : position + 3])
         return f"token {position}: chainrule printed {mine!r} where PyTorch printed {theirs_token!r} (PyTorch: ...{context})"
@@ -114,6 +129,8 @@ def test_script_prints_what_pytorch_prints(script):
     assert theirs["error"] is None, f"the script fails with PyTorch itself:\n{theirs['error'][-3000:]}"
     assert ours["error"] is None, f"fails with chainrule:\n{ours['error'][-3000:]}"
     difference = first_difference(ours["stdout"], theirs["stdout"])
+    if difference is not None and any(first_difference(ours["stdout"], elsewhere) is None for elsewhere in recorded_elsewhere(script)):
+        difference = None  # what PyTorch itself prints on another instruction set
     assert difference is None, f"{difference}\n--- chainrule:\n{ours['stdout'][:3000]}\n--- PyTorch:\n{theirs['stdout'][:3000]}"
 
 
@@ -133,7 +150,10 @@ def test_every_script_names_its_source():
 def test_the_comparison_tolerates_rounding_and_line_breaks_but_not_other_numbers():
     assert first_difference("tensor([1.0000, 2.0001],\n dtype=chainrule.float64)", "tensor([1.0000, 2.0000], dtype=torch.float64)") is None
     assert first_difference("<AddBackward0 object at 0x7f00>", "<AddBackward0 object at 0x7fff>") is None
-    assert "2.5" in first_difference("loss 2.5", "loss 2.4")
+    assert "2.6" in first_difference("loss 2.6", "loss 2.4")
+    assert first_difference("loss 0.228", "loss 0.227") is None  # 0.2275 and 0.2274, rounded
+    assert first_difference("loss 0.229", "loss 0.227") is not None
+    assert first_difference("5 correct", "6 correct") is not None
     assert first_difference("a b", "a b c") is not None
 
 

@@ -6,7 +6,8 @@
 # here with NumPy as the cleaned columns (no missing values; LogFare = log(Fare+1); the dummy columns as
 # 0/1), so the pandas cells are left out; fastai's RandomSplitter is written inline (fastai's own code, its
 # L a list); the Kaggle submission cells (test.csv, sub.csv) and the sympy plot are left out; cells that
-# only display a value print it.
+# only display a value print it. The deep model trains 20 epochs instead of 30: on these passengers its
+# lr=4 steps amplify a float32 rounding difference about twofold an epoch (1e-7 at epoch 14, 3e-4 at 27).
 import torch, numpy as np
 np.set_printoptions(linewidth=140)
 torch.set_printoptions(linewidth=140, sci_mode=False, edgeitems=7)
@@ -207,6 +208,6 @@ def update_coeffs(coeffs, lr):
         layer.sub_(layer.grad * lr)
         layer.grad.zero_()
 
-coeffs = train_model(lr=4)
+coeffs = train_model(20, lr=4)
 print()
 print(acc(coeffs))
