@@ -85,10 +85,11 @@ def collectives(rank, size, library, port, folder):
         json.dump(results, file)
 
 
-def run(library, size, folder):
+def run(library, size, folder, program=collectives):
+    """``program(rank, size, library, port, folder)`` on ``size`` spawned processes; what each wrote."""
     multiprocessing = importlib.import_module(f"{library}.multiprocessing")
     folder.mkdir()
-    multiprocessing.spawn(collectives, args=(size, library, free_port(), str(folder)), nprocs=size)
+    multiprocessing.spawn(program, args=(size, library, free_port(), str(folder)), nprocs=size)
     results = []
     for rank in range(size):
         with open(os.path.join(folder, f"{rank}.json")) as file:

@@ -16,7 +16,8 @@ engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH
 started otherwise (``torch.multiprocessing.spawn``, ``torchrun``, Lightning's ``ddp_spawn``) join
 with ``init_process_group("gloo", rank=r, world_size=n)`` and meet over TCP at ``MASTER_ADDR:MASTER_PORT``.
 
-Beside the collectives: ``DeviceMesh`` (the processes laid out as an array, ``device_mesh``), the
+Beside the collectives: point-to-point messages (``send``/``recv``, ``isend``/``irecv``,
+``batch_isend_irecv``: ``point_to_point.py``), ``DeviceMesh`` (the processes laid out as an array, ``device_mesh``), the
 out-of-place collectives of ``_functional_collectives``, ``optim.ZeroRedundancyOptimizer`` (each
 process keeps the optimizer state of its share of the parameters), ``algorithms.join.Join`` (training on uneven inputs), and the
 names of PyTorch's sharding (``tensor.DTensor``, ``fsdp`` with its settings and wrap policies),
@@ -51,6 +52,7 @@ from chainrule.distributed.collectives import (
     reduce_scatter,
     scatter,
 )
+from chainrule.distributed.point_to_point import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from chainrule.distributed.process_group import (
     GroupMember,
     ProcessGroup,
@@ -74,6 +76,7 @@ __all__ = [
     "Backend",
     "DeviceMesh",
     "GroupMember",
+    "P2POp",
     "ProcessGroup",
     "ReduceOp",
     "Work",
@@ -84,6 +87,7 @@ __all__ = [
     "all_reduce",
     "all_to_all_single",
     "barrier",
+    "batch_isend_irecv",
     "broadcast",
     "broadcast_object_list",
     "destroy_process_group",
@@ -96,6 +100,7 @@ __all__ = [
     "group",
     "init_device_mesh",
     "init_process_group",
+    "irecv",
     "is_available",
     "is_backend_available",
     "is_gloo_available",
@@ -105,9 +110,12 @@ __all__ = [
     "is_torchelastic_launched",
     "is_ucc_available",
     "is_xccl_available",
+    "isend",
     "monitored_barrier",
+    "recv",
     "reduce",
     "reduce_scatter",
     "scatter",
     "scatter_object_list",
+    "send",
 ]

@@ -104,9 +104,36 @@ class MPICommunicator:
         """Process ``root``'s ``value`` (any picklable object), on every process."""
         return self.comm.bcast(value, root=root)
 
+    def send(self, array, destination, tag):
+        """The request of sending ``array`` to process ``destination`` with ``tag``."""
+        return self.comm.Isend(array, dest=destination, tag=tag)
+
+    def receive(self, buffer, source, tag):
+        """The request of receiving into ``buffer`` from ``source`` (None: any process) with ``tag``."""
+        status = self.MPI.Status()
+        request = self.comm.Irecv(buffer, source=self.MPI.ANY_SOURCE if source is None else source, tag=tag)
+        return _MPIReceive(request, status)
+
     def abort(self, exit_code):
         """End every process of the job at once, with ``exit_code``."""
         self.comm.Abort(exit_code)
+
+
+class _MPIReceive:
+    """An MPI receive in flight; ``source`` is its sender once it is done."""
+
+    def __init__(self, request, status):
+        self._request, self._status, self.source = request, status, None
+
+    def Wait(self):
+        if self.source is None:  # a finished request waited on again would report no source
+            self._request.Wait(self._status)
+            self.source = self._status.Get_source()
+
+    def Test(self):
+        if self.source is None and self._request.Test(self._status):
+            self.source = self._status.Get_source()
+        return self.source is not None
 
 
 class Done:
@@ -124,6 +151,11 @@ class SingleProcessCommunicator:
 
     rank = 0
     size = 1
+
+    def __init__(self):
+        from chainrule.distributed.mailbox import Mailbox
+
+        self._mailbox = Mailbox(0, listen=False)
 
     def all_reduce(self, buffer, op):
         return Done()
@@ -160,6 +192,13 @@ class SingleProcessCommunicator:
 
     def broadcast_object(self, value, root):
         return value  # only the root's own call, which keeps its objects
+
+    def send(self, array, destination, tag):
+        self._mailbox.post(destination, None, tag, array)  # only to itself: isend(t, dst=0)
+        return Done()
+
+    def receive(self, buffer, source, tag):
+        return self._mailbox.receive(buffer, source, tag)
 
 
 

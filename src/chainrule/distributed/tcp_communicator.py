@@ -18,6 +18,7 @@ import time
 
 from chainrule.backend import xp
 from chainrule.distributed.communicator import Done
+from chainrule.distributed.mailbox import Mailbox
 
 #: How each reduction combines the processes' arrays, element by element (AVG: the sum, divided later).
 REDUCTIONS = {
@@ -50,6 +51,10 @@ class TCPCommunicator:
         else:
             self.connection = _connect(address, port, timeout)
             _send(self.connection, rank)
+        # each process's mailbox for send/recv, at the address by which it reached process 0
+        self.mailbox = Mailbox(rank)
+        host = address if rank == 0 else self.connection.getsockname()[0]
+        self.mailboxes = self.all_gather_object((host, self.mailbox.port))
 
     def exchange(self, part, results_of):
         """Send ``part`` to process 0, which calls ``results_of(parts)`` on every process's part
@@ -110,6 +115,15 @@ class TCPCommunicator:
 
     def broadcast_object(self, value, root):
         return self.same_for_all(value if self.rank == root else None, lambda parts: parts[root])
+
+    def send(self, array, destination, tag):
+        """Put ``array`` into process ``destination``'s mailbox (it is sent when this returns)."""
+        self.mailbox.post(destination, self.mailboxes[destination], tag, array)
+        return Done()
+
+    def receive(self, buffer, source, tag):
+        """The request of receiving into ``buffer`` the next message from ``source`` (None: any) with ``tag``."""
+        return self.mailbox.receive(buffer, source, tag)
 
     def abort(self, exit_code):
         """End this process at once; the others see their connection close and end in turn."""
