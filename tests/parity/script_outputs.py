@@ -88,22 +88,25 @@ def recordings(script):
     return [(versions, cpus, sources, "".join(lines)) for versions, cpus, sources, lines in found]
 
 
+def _current(script):
+    """The recordings of ``script`` made from its present sources by these versions, on any instruction set."""
+    sources = _sources_key(script)
+    return [recording for recording in recordings(script) if recording[2] == sources and recording[0] == _versions()]
+
+
 def recorded(script, versions_too=True):
     """What PyTorch printed for ``script``, or None where no recording holds for it (each was made
     from other sources, or with ``versions_too`` by other versions or on another instruction set)."""
-    sources = _sources_key(script)
-    for versions, cpus, their_sources, printed_then in recordings(script):
-        if their_sources == sources and (not versions_too or (versions == _versions() and _cpu() in cpus)):
-            return printed_then
-    return None
+    if not versions_too:
+        sources = _sources_key(script)
+        return next((printed_then for _, _, their_sources, printed_then in recordings(script) if their_sources == sources), None)
+    return next((printed_then for _, cpus, _, printed_then in _current(script) if _cpu() in cpus), None)
 
 
 def recorded_elsewhere(script):
     """What PyTorch of these versions printed for ``script`` on the other instruction sets it was
     recorded on (where that differs from what it prints here)."""
-    sources = _sources_key(script)
-    return [printed_then for versions, cpus, their_sources, printed_then in recordings(script)
-            if their_sources == sources and versions == _versions() and _cpu() not in cpus]
+    return [printed_then for _, cpus, _, printed_then in _current(script) if _cpu() not in cpus]
 
 
 def _write(script, kept):
@@ -140,15 +143,14 @@ def record(scripts):
         if result["error"] is not None:
             print(f"{script.name}: fails with PyTorch itself, not recorded:\n{result['error'][-2000:]}")
             continue
-        output, sources = ADDRESS.sub("", result["stdout"]), _sources_key(script)
+        output = ADDRESS.sub("", result["stdout"])
         # this machine's recording joins one that printed the same, else stands beside the others
         # (those of other sources or versions are dropped: they no longer count anywhere)
-        kept = [(versions, [cpu for cpu in cpus if cpu != _cpu()], their_sources, printed_then)
-                for versions, cpus, their_sources, printed_then in recordings(script)
-                if their_sources == sources and versions == _versions()]
+        kept = [(versions, [cpu for cpu in cpus if cpu != _cpu()], sources, printed_then)
+                for versions, cpus, sources, printed_then in _current(script)]
         same = next((recording for recording in kept if recording[3] == output), None)
         if same is None:
-            kept.append((_versions(), [_cpu()], sources, output))
+            kept.append((_versions(), [_cpu()], _sources_key(script), output))
         else:
             same[1].append(_cpu())
         _write(script, [recording for recording in kept if recording[1]])

@@ -93,10 +93,9 @@ def without_advice(ours, theirs):
 def rounding(number):
     """How far a number printed with decimals may be from the value it was printed from: half a
     unit of its last decimal (0.227: 0.0005); 0 for one printed without (an integer, 1e-05)."""
-    mantissa = re.split("[eE]", number)[0]
-    if "." not in mantissa or re.search("[eE]", number):
+    if "." not in number or re.search("[eE]", number):
         return 0.0
-    return 0.5 * 10.0 ** -len(mantissa.partition(".")[2])
+    return 0.5 * 10.0 ** -len(number.partition(".")[2])
 
 
 def first_difference(ours, theirs):

@@ -30,8 +30,9 @@ from chainrule.distributed.process_group import default_communicator
 
 
 def _collective(function):
-    """``function``, a collective: a call of ``chainrule.compile`` that makes one runs eagerly (a
-    replayed program would not communicate with the other processes)."""
+    """``function``, which communicates with the other processes (a collective, a send or a receive):
+    a call of ``chainrule.compile`` that makes one runs eagerly (a replayed program would not
+    communicate with them)."""
 
     @functools.wraps(function)
     def collective(*args, **kwargs):

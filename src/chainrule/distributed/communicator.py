@@ -17,6 +17,8 @@ import os
 import pickle
 from itertools import accumulate
 
+from chainrule.distributed.mailbox import Mailbox
+
 #: Environment variables that MPI launchers set in the processes they start (MPICH's Hydra and
 #: PMI-based launchers such as srun, Open MPI's mpiexec, PMIx, MVAPICH).
 LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MV2_COMM_WORLD_SIZE")
@@ -153,8 +155,6 @@ class SingleProcessCommunicator:
     size = 1
 
     def __init__(self):
-        from chainrule.distributed.mailbox import Mailbox
-
         self._mailbox = Mailbox(0, listen=False)
 
     def all_reduce(self, buffer, op):

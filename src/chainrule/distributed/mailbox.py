@@ -13,6 +13,7 @@ import socket
 import threading
 
 from chainrule.backend import xp
+from chainrule.distributed.messages import receive_message, send_message
 
 
 class Mailbox:
@@ -32,8 +33,6 @@ class Mailbox:
 
     def post(self, destination, address, tag, array):
         """Send ``array`` with ``tag`` to process ``destination``'s mailbox at ``address`` ((host, port))."""
-        from chainrule.distributed.tcp_communicator import _send
-
         if destination == self.rank:
             self._deliver(self.rank, tag, array.copy())
             return
@@ -42,7 +41,7 @@ class Mailbox:
             if connection is None:
                 connection = self._connections[destination] = socket.create_connection(address)
                 connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _send(connection, (self.rank, tag, array))
+            send_message(connection, (self.rank, tag, array))
 
     def receive(self, buffer, source, tag):
         """The request of a receive into ``buffer`` from ``source`` (None: any process) with ``tag``."""
@@ -72,11 +71,9 @@ class Mailbox:
             threading.Thread(target=self._read, args=(connection,), name="chainrule-mailbox-reader", daemon=True).start()
 
     def _read(self, connection):
-        from chainrule.distributed.tcp_communicator import _receive
-
         try:
             while True:
-                self._deliver(*_receive(connection))
+                self._deliver(*receive_message(connection))
         except ConnectionError:  # the sender ended: its messages have all arrived
             connection.close()
 

@@ -12,30 +12,31 @@ process with one tag arrive in the order they were sent. Under MPI these are MPI
 between processes that met over TCP (``init_process_group("gloo")`` without MPI), each process
 has a mailbox of its own (``mailbox.py``).
 """
-from chainrule.autograd.function import not_replayable
-from chainrule.distributed.collectives import Work
+from chainrule.distributed.collectives import Work, _check_rank, _collective
 from chainrule.distributed.process_group import default_communicator
 
 
+@_collective
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send ``tensor`` to process ``dst`` without waiting: the Work's ``wait()`` returns once it is
     sent (change the tensor only after that). Sending to oneself is allowed, for a matching ``irecv``."""
-    communicator = _communicator("isend")
+    communicator = default_communicator()
     destination = _peer("isend", "dst", dst, group_dst, communicator)
     return Work(communicator.send(_contiguous_array("isend", tensor), destination, tag))
 
 
+@_collective
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into ``tensor`` what process ``src`` sends with ``tag`` (``src=None``: any process),
     without waiting: the Work's ``wait()`` returns once it is in ``tensor``."""
-    communicator = _communicator("irecv")
+    communicator = default_communicator()
     source = None if src is None and group_src is None else _peer("irecv", "src", src, group_src, communicator)
     return _Received(communicator.receive(_contiguous_array("irecv", tensor), source, tag))
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send ``tensor`` to process ``dst``, whose ``recv`` (or ``irecv``) receives it; returns when it is sent."""
-    communicator = _communicator("send")
+    communicator = default_communicator()
     _not_self(_peer("send", "dst", dst, group_dst, communicator), communicator, "destination")
     isend(tensor, dst, group, tag, group_dst).wait()
 
@@ -43,12 +44,10 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into ``tensor`` what process ``src`` sends with ``tag`` (``src=None``: any process);
     returns the rank of the process it came from."""
-    communicator = _communicator("recv")
+    communicator = default_communicator()
     if src is not None or group_src is not None:
         _not_self(_peer("recv", "src", src, group_src, communicator), communicator, "source")
-    work = irecv(tensor, src, group, tag, group_src)
-    work.wait()
-    return work._source_rank()
+    return irecv(tensor, src, group, tag, group_src)._source_rank()
 
 
 class P2POp:
@@ -58,7 +57,7 @@ class P2POp:
         if op not in (isend, irecv):
             raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or ``torch.distributed.irecv``.")
         self.op, self.tensor, self.group, self.tag = op, tensor, group, tag
-        self.peer = self.group_peer = _peer("P2POp", "peer", peer, group_peer, _communicator("P2POp"))
+        self.peer = self.group_peer = _peer("P2POp", "peer", peer, group_peer, default_communicator())
 
     def __repr__(self):
         rank = default_communicator().rank
@@ -97,11 +96,6 @@ def _contiguous_array(name, tensor):
     return tensor._array
 
 
-def _communicator(name):
-    not_replayable(f"calls {name}, which communicates with the other processes")
-    return default_communicator()
-
-
 def _peer(name, argument, rank, group_rank, communicator):
     """The rank of the other process, given as ``rank`` or ``group_rank`` (the same on the one group)."""
     if rank is not None and group_rank is not None:
@@ -109,11 +103,7 @@ def _peer(name, argument, rank, group_rank, communicator):
     rank = group_rank if rank is None else rank
     if rank is None:
         raise ValueError(f"Must specify global_rank or group_rank: give {name} {argument}=the rank of the other process")
-    if not isinstance(rank, int) or not 0 <= rank < communicator.size:
-        raise ValueError(
-            f"{name}: {argument}={rank!r} is not a rank of this group of {communicator.size} process(es); "
-            f"choose one in 0..{communicator.size - 1}"
-        )
+    _check_rank(name, argument, rank, communicator)
     return rank
 
 

@@ -11,14 +11,13 @@ is two messages per process and collective, simpler than MPI's algorithms, and e
 processes of one machine. An exchange ends before the call returns, so requests are done at once.
 """
 import os
-import pickle
 import socket
-import struct
 import time
 
 from chainrule.backend import xp
 from chainrule.distributed.communicator import Done
 from chainrule.distributed.mailbox import Mailbox
+from chainrule.distributed.messages import receive_message, send_message
 
 #: How each reduction combines the processes' arrays, element by element (AVG: the sum, divided later).
 REDUCTIONS = {
@@ -31,9 +30,6 @@ REDUCTIONS = {
     "BOR": xp.bitwise_or,
     "BXOR": xp.bitwise_xor,
 }
-
-LENGTH = struct.Struct("!Q")  # the size of the pickled message that follows
-
 
 class TCPCommunicator:
     """Process ``rank`` of ``size``, meeting the others at ``address:port``, where process 0
@@ -50,7 +46,7 @@ class TCPCommunicator:
             self.peers = _accept_every_peer(address, port, size, timeout)
         else:
             self.connection = _connect(address, port, timeout)
-            _send(self.connection, rank)
+            send_message(self.connection, rank)
         # each process's mailbox for send/recv, at the address by which it reached process 0
         self.mailbox = Mailbox(rank)
         host = address if rank == 0 else self.connection.getsockname()[0]
@@ -60,12 +56,12 @@ class TCPCommunicator:
         """Send ``part`` to process 0, which calls ``results_of(parts)`` on every process's part
         (in rank order) for the list of what each process gets; return this process's."""
         if self.rank != 0:
-            _send(self.connection, part)
-            return _receive(self.connection)
-        parts = [part] + [_receive(self.peers[rank]) for rank in range(1, self.size)]
+            send_message(self.connection, part)
+            return receive_message(self.connection)
+        parts = [part] + [receive_message(self.peers[rank]) for rank in range(1, self.size)]
         results = results_of(parts)
         for rank in range(1, self.size):
-            _send(self.peers[rank], results[rank])
+            send_message(self.peers[rank], results[rank])
         return results[0]
 
     def same_for_all(self, part, result_of):
@@ -153,7 +149,7 @@ def _accept_every_peer(address, port, size, timeout):
             connection, _ = listener.accept()
             connection.settimeout(None)
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            peers[_receive(connection)] = connection
+            peers[receive_message(connection)] = connection
     except socket.timeout:
         raise RuntimeError(
             f"init_process_group: process 0 waited {timeout:.0f} s at {address}:{port} but only ranks "
@@ -181,27 +177,3 @@ def _connect(address, port, timeout):
             continue
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
-
-
-def _send(connection, value):
-    message = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    connection.sendall(LENGTH.pack(len(message)) + message)
-
-
-def _receive(connection):
-    (length,) = LENGTH.unpack(_receive_exactly(connection, LENGTH.size))
-    return pickle.loads(_receive_exactly(connection, length))
-
-
-def _receive_exactly(connection, count):
-    buffer = bytearray(count)
-    view, received = memoryview(buffer), 0
-    while received < count:
-        chunk = connection.recv_into(view[received:], count - received)
-        if chunk == 0:
-            raise ConnectionError(
-                "chainrule.distributed: a process of the group closed its connection (it ended or failed); "
-                "see its own error above"
-            )
-        received += chunk
-    return buffer
