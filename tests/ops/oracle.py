@@ -8,6 +8,7 @@ a strategy for input shapes. ``check_case`` draws inputs, then
    element matters differently) with PyTorch's,
 3. runs ``chainrule.autograd.gradcheck`` in float64 (central differences).
 """
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -109,7 +110,26 @@ def check_case(case, shapes, seed=0):
 
     if case.gradcheck:
         fresh = [chainrule.tensor(a.copy(), requires_grad=d) for a, d in zip(arrays, differentiable)]
-        assert chainrule.autograd.gradcheck(case.ours, fresh, eps=1e-6, atol=1e-5, rtol=1e-3)
+        assert gradcheck(case.ours, fresh, eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+#: Up to how many variables (input elements that require grad, plus output elements) gradcheck
+#: builds the Jacobians in full, element by element: that costs two calls per input element and two
+#: backward passes per output element. Larger ones are checked through random directions
+#: (``fast_mode``), as PyTorch's own CI checks its operators; ``CHAINRULE_FULL_GRADCHECK=1`` builds
+#: every one in full, as PyTorch's slow-gradcheck job does.
+FULL_JACOBIAN_VARIABLES = 96
+FULL_GRADCHECK = bool(os.environ.get("CHAINRULE_FULL_GRADCHECK"))
+
+
+def gradcheck(fn, inputs, **kwargs):
+    """``chainrule.autograd.gradcheck``, in full for small functions and in fast mode for large ones."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    outputs = fn(*inputs)
+    outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+    variables = sum(value.numel() for value in (*inputs, *outputs) if isinstance(value, chainrule.Tensor) and value.requires_grad)
+    fast = not FULL_GRADCHECK and variables > FULL_JACOBIAN_VARIABLES
+    return chainrule.autograd.gradcheck(fn, inputs, fast_mode=fast, **kwargs)
 
 
 def both(function, *values, dtype="float32"):

@@ -6,7 +6,9 @@ For a function f and an input element x_i, the central difference
 
 has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward to about 1e-8.
 ``gradcheck`` builds the whole Jacobian both ways and compares every element; ``gradgradcheck``
-does the same for the gradient itself (backward of backward). As PyTorch's, it checks only the
+does the same for the gradient itself (backward of backward). With ``fast_mode=True`` (PyTorch's
+fast gradcheck) each Jacobian J is seen through random directions instead: vᵀ (J u) from two
+finite differences against (vᵀ J) u from one backward pass, a few calls however large the inputs. As PyTorch's, it checks only the
 outputs that require grad (a detached or integer output has no gradient to check), runs each
 backward twice to catch one that is not deterministic (``nondet_tol``), and runs backward with
 undefined output gradients (``check_undefined_grad``).
@@ -15,7 +17,7 @@ import warnings
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
-from chainrule.backend import xp
+from chainrule.backend import random_generator, xp
 
 
 class GradcheckError(RuntimeError):
@@ -196,15 +198,18 @@ def gradcheck(
     mismatch, raises ``GradcheckError`` naming the worst element (or returns False when
     ``raise_exception=False``). Each backward runs twice and must agree within ``nondet_tol``;
     with ``check_undefined_grad`` backward must also answer undefined output gradients with zero or
-    undefined input gradients. Every Jacobian is built in full, element by element: PyTorch's
-    ``fast_mode`` and its batched checks (``check_batched_grad``...) are accepted and change nothing.
+    undefined input gradients. Every Jacobian is built in full, element by element, unless
+    ``fast_mode``: then each is checked through random directions (``_check_projected_jacobians``),
+    two calls of ``func`` per input and two backward passes per output. PyTorch's batched checks
+    (``check_batched_grad``...) are accepted and change nothing.
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     _check_inputs(inputs)
     try:
-        _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad)
+        check = _check_projected_jacobians if fast_mode else _check_jacobians
+        check(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad)
         if check_backward_ad:
             _check_backward_multiplies_grad_output(func, inputs)
         if check_undefined_grad and check_backward_ad:
@@ -245,6 +250,123 @@ def _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad
                         f"{computed[row, column]:.8g} but finite differences give {expected[row, column]:.8g} "
                         f"(atol={atol}, rtol={rtol}).\nanalytical:\n{computed}\nnumerical:\n{expected}"
                     )
+
+
+def _check_projected_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad):
+    """PyTorch's fast gradcheck: each Jacobian J (of an output with respect to an input) seen
+    through a direction u over the input's real variables and one v over the output's, drawn
+    uniform in [0, 1) from a generator of its own (the caller's random stream is left as it was),
+    u of norm 1. Finite differences along u give the column J u from two calls,
+
+        J u  ~  (f(x + eps u) - f(x - eps u)) / (2 eps),
+
+    a backward pass seeded with v gives the row vᵀ J, and the two scalars vᵀ (J u) and (vᵀ J) u
+    must agree within atol·Σu·Σv + rtol·|vᵀ J u|: atol bounds each element of J - J_numerical, so
+    vᵀ (J - J_numerical) u by atol·Σu·Σv (u and v are not negative). Forward mode's J u is
+    compared with the finite differences element by element, within atol·Σu + rtol·|J u|.
+    A mismatch builds the full Jacobians (``_check_jacobians``) to name the worst element."""
+    generator = random_generator(0)
+    outputs = _outputs_tuple(func, inputs)
+    checked = [index for index, output in enumerate(outputs) if output.requires_grad]
+    positions = [position for position, value in enumerate(inputs) if isinstance(value, Tensor) and value.requires_grad]
+    directions = {position: _unit(generator.random(_real_size(inputs[position]._array))) for position in positions}
+    cotangents = {index: generator.random(_real_size(outputs[index]._array)) for index in checked}
+    floating = [_is_floating(output) for output in outputs]
+    columns = {position: _numerical_column(func, inputs, position, directions[position], eps, floating) for position in positions}
+    if not checked:
+        if any(column is not None and column.any() for position in positions for column in columns[position]):
+            raise GradcheckError(
+                "Numerical gradient for function expected to be zero: no output requires grad, yet the outputs "
+                "change with the inputs (was an output detached, or computed outside autograd?)"
+            )
+        return
+    for position in positions:
+        u = directions[position]
+        if check_backward_ad:
+            for index in checked:
+                row = _backward_row(outputs[index], inputs[position], cotangents[index], nondet_tol)
+                computed, expected = row @ u, cotangents[index] @ columns[position][index]
+                if not abs(computed - expected) <= atol * u.sum() * cotangents[index].sum() + rtol * abs(expected):
+                    _mismatch(func, inputs, eps, atol, rtol, "backward", position, index, computed, expected)
+        if check_forward_ad:
+            for index, tangent in enumerate(_forward_column(func, inputs, position, u)):
+                expected = columns[position][index]
+                if index in checked and xp.any(xp.abs(tangent - expected) > atol * u.sum() + rtol * xp.abs(expected)):
+                    _mismatch(func, inputs, eps, atol, rtol, "forward mode", position, index, tangent, expected)
+
+
+def _unit(vector):
+    """``vector`` scaled to norm 1 (an empty one as it is)."""
+    return vector / xp.linalg.norm(vector) if vector.size else vector
+
+
+def _as_values_of(array, real_values):
+    """Real variables (``_real_values``' layout: a complex element's real part, then its
+    imaginary part) as an array of ``array``'s shape and dtype."""
+    values = real_values[0::2] + 1j * real_values[1::2] if array.dtype.kind == "c" else real_values
+    return values.astype(array.dtype).reshape(array.shape)
+
+
+def _numerical_column(func, inputs, position, direction, eps, floating):
+    """J u of each output by central differences along ``direction``, moving the whole input
+    ``inputs[position]`` in place (None for the outputs that are not ``floating``: integer or
+    boolean ones have no derivative)."""
+    array = inputs[position]._array
+    original = array.copy()
+    step = eps * _as_values_of(array, direction)
+    array[...] = original - step
+    below = _read_outputs(func, inputs)
+    array[...] = original + step
+    above = _read_outputs(func, inputs)
+    array[...] = original
+    _check_same_shapes_and_dtypes(below, above, (), eps)
+    return [(high - low) / (2 * eps) if is_floating else None for is_floating, (*_, low), (*_, high) in zip(floating, below, above)]
+
+
+def _backward_row(output, target, cotangent, nondet_tol):
+    """vᵀ J of ``output`` with respect to ``target`` from a backward pass seeded with ``cotangent``
+    (run twice: the two must agree within ``nondet_tol``), as real variables."""
+    rows = []
+    for _ in range(2):
+        seed = tensor_from_array(_as_values_of(output._array, cotangent))
+        (gradient,) = grad(output, [target], grad_outputs=seed, retain_graph=True, allow_unused=True)
+        rows.append(xp.zeros(_real_size(target._array)) if gradient is None else _real_values(gradient._array))
+    if rows[0].size and xp.abs(rows[0] - rows[1]).max() > nondet_tol:
+        raise GradcheckError(
+            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
+            f"gives different values, although analytical gradient matches numerical gradient. The tolerance "
+            f"for nondeterminism was {nondet_tol}: pass a larger nondet_tol if the backward is meant to "
+            f"be nondeterministic."
+        )
+    return rows[0]
+
+
+def _forward_column(func, inputs, position, direction):
+    """J u of each output from forward mode: the outputs' tangents for the tangent ``direction``
+    on ``inputs[position]``, as real variables (zeros for an output with no tangent)."""
+    from chainrule.autograd import forward_ad  # noqa: PLC0415 (forward_ad imports this package)
+
+    with forward_ad.dual_level():
+        duals = list(inputs)
+        tangent = tensor_from_array(_as_values_of(inputs[position]._array, direction))
+        duals[position] = forward_ad.make_dual(inputs[position], tangent)
+        outputs = _outputs_tuple(func, duals)
+        tangents = [forward_ad.unpack_dual(output).tangent for output in outputs]
+    return [
+        xp.zeros(_real_size(output._array)) if tangent is None else _real_values(tangent._array)
+        for output, tangent in zip(outputs, tangents)
+    ]
+
+
+def _mismatch(func, inputs, eps, atol, rtol, mode, position, index, computed, expected):
+    """Raise the full check's error, naming the worst element, or, where the full Jacobians agree
+    element by element, PyTorch's advice that only the fast check failed."""
+    _check_jacobians(func, inputs, eps, atol, rtol, float("inf"), mode == "forward mode", mode == "backward")
+    raise GradcheckError(
+        f"Jacobian mismatch for output {index} with respect to input {position} in fast mode: {mode} gives "
+        f"{computed} but finite differences give {expected} along random directions (atol={atol}, rtol={rtol}), "
+        f"yet the full Jacobians agree element by element: the check would pass with fast_mode=False."
+    )
 
 
 def _check_backward_multiplies_grad_output(func, inputs):
@@ -371,7 +493,7 @@ def gradgradcheck(
     ``grad_outputs`` (uniform in [-1, 1) when not given, as PyTorch draws them). Both inputs and
     cotangents are perturbed: by backward of backward (``check_rev_over_rev``, on by default) and
     by forward mode over backward (``check_fwd_over_rev``). ``nondet_tol`` and
-    ``check_undefined_grad`` are gradcheck's; PyTorch's other options (``check_batched_grad``,
+    ``check_undefined_grad`` and ``fast_mode`` are gradcheck's; PyTorch's other options (``check_batched_grad``,
     ...) are accepted and change nothing.
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
@@ -403,7 +525,7 @@ def gradgradcheck(
     return gradcheck(
         gradient_of_fn, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
         nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad, check_forward_ad=check_fwd_over_rev,
-        check_backward_ad=check_rev_over_rev,
+        check_backward_ad=check_rev_over_rev, fast_mode=fast_mode,
     )
 
 
