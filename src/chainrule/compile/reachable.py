@@ -120,7 +120,7 @@ class Reachable:
             module = sys.modules.get(imported)
             if module is not None and not imported.startswith("chainrule"):
                 self._numbers_named(module, set(vars(module)) if dynamic else names, f"imported_modules[{imported!r}]")
-        global_names = _globals_read(code) if names else set()  # (not an attribute's name: ``optimizer.step()``)
+        global_names = set(_globals_read(code)) if names else set()  # (not an attribute's name: ``optimizer.step()``)
         if "globals" in global_names:  # globals()["SCALE"]: any of the module's plain values, by name
             global_names |= {key for key, value in namespace.items() if key[:2] != "__" and is_plain(value)}
         for name in sorted(global_names):
@@ -493,13 +493,20 @@ def _module_of_the_caller(name):
     return "site-packages" not in path and "dist-packages" not in path
 
 
+#: How many code objects' scans (the modules they import, the names they read) are kept: a step's
+#: functions are scanned again at each recording (recorded anew for a smaller last batch, a model
+#: compiled again), and a scan of their bytecode costs more than the rest of the walk.
+_SCANNED_CODE = 4096
+
+
+@functools.lru_cache(maxsize=_SCANNED_CODE)
 def _modules_imported(code):
     """The modules ``code`` (and the functions defined inside it) imports by name: ``import settings``."""
     imported = {instruction.argval for instruction in dis.get_instructions(code) if instruction.opname == "IMPORT_NAME"}
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             imported |= _modules_imported(constant)
-    return imported
+    return frozenset(imported)
 
 
 def _plain_items(container):
@@ -519,6 +526,7 @@ def _function_of(member, path):
     return member, path
 
 
+@functools.lru_cache(maxsize=_SCANNED_CODE)
 def _globals_read(code):
     """The global variables ``code`` and the functions defined inside it read or write (``model``,
     ``global step_count``): not the attribute names ``code.co_names`` lists beside them."""
@@ -526,12 +534,13 @@ def _globals_read(code):
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _globals_read(constant)
-    return names
+    return frozenset(names)
 
 
 _GLOBAL_ACCESS = frozenset({"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "STORE_NAME", "DELETE_GLOBAL"})
 
 
+@functools.lru_cache(maxsize=_SCANNED_CODE)
 def _names_read(code):
     """The names ``code`` and the functions defined inside it read, global variables and attributes
     alike (``settings.lr``, ``cfg.lr``: what a module's or a class's numbers are looked up by)."""
@@ -539,4 +548,4 @@ def _names_read(code):
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _names_read(constant)
-    return names
+    return frozenset(names)
