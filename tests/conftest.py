@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -24,6 +25,21 @@ def pytest_configure(config):
 
     torch.set_num_threads(1)
     chainrule.set_num_threads(1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection(session):
+    """Python's collector of reference cycles paused while the tests are collected, then all that
+    collecting made (36,000 test items with their parameters, every module imported) set aside
+    where it never looks again (``gc.freeze``). Otherwise each full collection walks all of it, to
+    find nothing: measured on one process, 11 s of a 36 s collection, and 0.25 s at each full
+    collection while the tests run."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 @pytest.fixture(autouse=True)
