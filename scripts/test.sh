@@ -14,4 +14,9 @@ python3 -m pip install -q -e ".[test]"
 # (teaching scripts, launched ranks) then read it instead of each compiling the sources again,
 # which they would do every time where PYTHONDONTWRITEBYTECODE is set.
 python3 -m compileall -q src >/dev/null
-python3 -m pytest -n 2 "$@"
+# The whole suite: two pytest processes on halves of the test files, balanced by tests/durations.json
+# (scripts/run_tests.py says why not pytest-xdist). Given arguments (a folder, -k ...): pytest-xdist.
+if [ "$#" -eq 0 ]; then
+    exec python3 scripts/run_tests.py
+fi
+exec python3 -m pytest -n 2 "$@"
