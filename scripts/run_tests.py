@@ -62,7 +62,7 @@ def main(record=False):
         reports = [Path(folder, f"process{index}.xml") for index in range(PROCESSES)]
         processes = []
         for files, log, report in zip(shares(test_files(), durations), logs, reports):
-            command = [sys.executable, "-m", "pytest", f"--junitxml={report}", *files]
+            command = [sys.executable, "-u", "-m", "pytest", f"--junitxml={report}", *files]
             processes.append(subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
         try:
             statuses = [_shown_while_running(processes[0], logs[0])] + [process.wait() for process in processes[1:]]

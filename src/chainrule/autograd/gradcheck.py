@@ -8,8 +8,8 @@ has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward
 ``gradcheck`` builds the whole Jacobian both ways and compares every element; ``gradgradcheck``
 does the same for the gradient itself (backward of backward). With ``fast_mode=True`` (PyTorch's
 fast gradcheck) each Jacobian J is seen through random directions instead: vᵀ (J u) from two
-finite differences against (vᵀ J) u from one backward pass, a few calls however large the inputs. As PyTorch's, it checks only the
-outputs that require grad (a detached or integer output has no gradient to check), runs each
+finite differences against (vᵀ J) u from one backward pass, a few calls however large the inputs.
+As PyTorch's, it checks only the outputs that require grad (a detached or integer output has no gradient to check), runs each
 backward twice to catch one that is not deterministic (``nondet_tol``), and runs backward with
 undefined output gradients (``check_undefined_grad``).
 """
@@ -124,14 +124,19 @@ def analytical_jacobians(fn, inputs, nondet_tol=float("inf")):
         first, second = _jacobian_rows(output, targets), _jacobian_rows(output, targets)
         for position, rows, again in zip(differentiable, first, second):
             if rows.size and xp.abs(rows - again).max() > nondet_tol:
-                raise GradcheckError(
-                    "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
-                    f"gives different values, although analytical gradient matches numerical gradient. The tolerance "
-                    f"for nondeterminism was {nondet_tol}: pass a larger nondet_tol if the backward is meant to "
-                    f"be nondeterministic."
-                )
+                raise _not_reentrant(nondet_tol)
             jacobians[position].append(rows)
     return jacobians
+
+
+def _not_reentrant(nondet_tol):
+    """PyTorch's error for a backward that answers the same output gradient differently."""
+    return GradcheckError(
+        "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
+        f"gives different values, although analytical gradient matches numerical gradient. The tolerance "
+        f"for nondeterminism was {nondet_tol}: pass a larger nondet_tol if the backward is meant to "
+        f"be nondeterministic."
+    )
 
 
 def _jacobian_rows(output, targets):
@@ -221,16 +226,19 @@ def gradcheck(
     return True
 
 
+_CHANGING_WITHOUT_GRADIENT = (
+    "Numerical gradient for function expected to be zero: no output requires grad, yet the outputs change with "
+    "the inputs (was an output detached, or computed outside autograd?)"
+)
+
+
 def _check_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_forward_ad, check_backward_ad):
     """Raise GradcheckError unless backward's (and forward mode's) Jacobians match finite differences."""
     numerical = numerical_jacobians(func, inputs, eps)
     checked = [index for index, output in enumerate(_outputs_tuple(func, inputs)) if output.requires_grad]
     if not checked:
         if any(jacobian is not None and jacobian.any() for columns in numerical.values() for jacobian in columns):
-            raise GradcheckError(
-                "Numerical gradient for function expected to be zero: no output requires grad, yet the outputs "
-                "change with the inputs (was an output detached, or computed outside autograd?)"
-            )
+            raise GradcheckError(_CHANGING_WITHOUT_GRADIENT)
         return
     checks = []
     if check_backward_ad:
@@ -275,24 +283,21 @@ def _check_projected_jacobians(func, inputs, eps, atol, rtol, nondet_tol, check_
     columns = {position: _numerical_column(func, inputs, position, directions[position], eps, floating) for position in positions}
     if not checked:
         if any(column is not None and column.any() for position in positions for column in columns[position]):
-            raise GradcheckError(
-                "Numerical gradient for function expected to be zero: no output requires grad, yet the outputs "
-                "change with the inputs (was an output detached, or computed outside autograd?)"
-            )
+            raise GradcheckError(_CHANGING_WITHOUT_GRADIENT)
         return
-    for position in positions:
+    for index in checked if check_backward_ad else ():
+        v = cotangents[index]
+        for position, row in zip(positions, _backward_rows(outputs[index], [inputs[p] for p in positions], v, nondet_tol)):
+            u = directions[position]
+            computed, expected = row @ u, v @ columns[position][index]
+            if not abs(computed - expected) <= atol * u.sum() * v.sum() + rtol * abs(expected):
+                _mismatch(func, inputs, eps, atol, rtol, "backward", position, index, computed, expected)
+    for position in positions if check_forward_ad else ():
         u = directions[position]
-        if check_backward_ad:
-            for index in checked:
-                row = _backward_row(outputs[index], inputs[position], cotangents[index], nondet_tol)
-                computed, expected = row @ u, cotangents[index] @ columns[position][index]
-                if not abs(computed - expected) <= atol * u.sum() * cotangents[index].sum() + rtol * abs(expected):
-                    _mismatch(func, inputs, eps, atol, rtol, "backward", position, index, computed, expected)
-        if check_forward_ad:
-            for index, tangent in enumerate(_forward_column(func, inputs, position, u)):
-                expected = columns[position][index]
-                if index in checked and xp.any(xp.abs(tangent - expected) > atol * u.sum() + rtol * xp.abs(expected)):
-                    _mismatch(func, inputs, eps, atol, rtol, "forward mode", position, index, tangent, expected)
+        for index, tangent in enumerate(_forward_column(func, inputs, position, u)):
+            expected = columns[position][index]
+            if index in checked and xp.any(xp.abs(tangent - expected) > atol * u.sum() + rtol * xp.abs(expected)):
+                _mismatch(func, inputs, eps, atol, rtol, "forward mode", position, index, tangent, expected)
 
 
 def _unit(vector):
@@ -323,22 +328,21 @@ def _numerical_column(func, inputs, position, direction, eps, floating):
     return [(high - low) / (2 * eps) if is_floating else None for is_floating, (*_, low), (*_, high) in zip(floating, below, above)]
 
 
-def _backward_row(output, target, cotangent, nondet_tol):
-    """vᵀ J of ``output`` with respect to ``target`` from a backward pass seeded with ``cotangent``
-    (run twice: the two must agree within ``nondet_tol``), as real variables."""
-    rows = []
+def _backward_rows(output, targets, cotangent, nondet_tol):
+    """vᵀ J of ``output`` with respect to each of ``targets``, as real variables, from a backward
+    pass seeded with ``cotangent`` (run twice: the two must agree within ``nondet_tol``)."""
+    passes = []
     for _ in range(2):
         seed = tensor_from_array(_as_values_of(output._array, cotangent))
-        (gradient,) = grad(output, [target], grad_outputs=seed, retain_graph=True, allow_unused=True)
-        rows.append(xp.zeros(_real_size(target._array)) if gradient is None else _real_values(gradient._array))
-    if rows[0].size and xp.abs(rows[0] - rows[1]).max() > nondet_tol:
-        raise GradcheckError(
-            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times "
-            f"gives different values, although analytical gradient matches numerical gradient. The tolerance "
-            f"for nondeterminism was {nondet_tol}: pass a larger nondet_tol if the backward is meant to "
-            f"be nondeterministic."
-        )
-    return rows[0]
+        gradients = grad(output, targets, grad_outputs=seed, retain_graph=True, allow_unused=True)
+        passes.append([
+            xp.zeros(_real_size(target._array)) if gradient is None else _real_values(gradient._array)
+            for target, gradient in zip(targets, gradients)
+        ])
+    for row, again in zip(*passes):
+        if row.size and xp.abs(row - again).max() > nondet_tol:
+            raise _not_reentrant(nondet_tol)
+    return passes[0]
 
 
 def _forward_column(func, inputs, position, direction):
