@@ -6,6 +6,7 @@ import pytest
 import chainrule
 import torch
 from chainrule.autograd import Function, GradcheckError, gradcheck, gradgradcheck
+from tests.autograd.test_gradgradcheck import CubeWithWrongSecondDerivative
 
 
 def both(function, *arrays, **options):
@@ -144,17 +145,6 @@ def test_the_callers_random_stream_is_left_as_it_was():
 
 
 def test_gradgradcheck_in_fast_mode_catches_a_backward_that_is_not_differentiable_correctly():
-    class CubeWithWrongSecondDerivative(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (x,) = ctx.saved_tensors
-            return grad_output * 3 * x.detach() ** 2
-
     x = chainrule.randn(3, dtype=chainrule.float64, requires_grad=True)
     assert gradgradcheck(lambda a: a.sin() * a, (x,), fast_mode=True)
     with pytest.raises(GradcheckError, match="Jacobian mismatch"):
