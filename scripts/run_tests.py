@@ -63,7 +63,8 @@ def main(record=False):
         processes = []
         for files, log, report in zip(shares(test_files(), durations), logs, reports):
             command = [sys.executable, "-u", "-m", "pytest", f"--junitxml={report}", *files]
-            processes.append(subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
+            with log.open("w") as writing:  # the process writes through its own copy of the file
+                processes.append(subprocess.Popen(command, cwd=ROOT, stdout=writing, stderr=subprocess.STDOUT))
         try:
             statuses = [_shown_while_running(processes[0], logs[0])] + [process.wait() for process in processes[1:]]
         except KeyboardInterrupt:

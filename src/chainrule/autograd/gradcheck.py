@@ -9,9 +9,9 @@ has error O(eps^2); in float64 with eps = 1e-6 it agrees with a correct backward
 does the same for the gradient itself (backward of backward). With ``fast_mode=True`` (PyTorch's
 fast gradcheck) each Jacobian J is seen through random directions instead: vᵀ (J u) from two
 finite differences against (vᵀ J) u from one backward pass, a few calls however large the inputs.
-As PyTorch's, it checks only the outputs that require grad (a detached or integer output has no gradient to check), runs each
-backward twice to catch one that is not deterministic (``nondet_tol``), and runs backward with
-undefined output gradients (``check_undefined_grad``).
+As PyTorch's, it checks only the outputs that require grad (a detached or integer output has no
+gradient to check), runs each backward twice to catch one that is not deterministic
+(``nondet_tol``), and runs backward with undefined output gradients (``check_undefined_grad``).
 """
 import warnings
 
@@ -53,18 +53,26 @@ def numerical_jacobians(fn, inputs, eps=1e-6):
             index = xp.unravel_index(element, array.shape)
             original = array[index].item()
             for part, step in enumerate(steps):
-                array[index] = original - step
-                below = _read_outputs(fn, inputs)
-                array[index] = original + step
-                above = _read_outputs(fn, inputs)
-                array[index] = original
-                _check_same_shapes_and_dtypes(below, above, index, eps)
+                below, above = _outputs_either_side(fn, inputs, array, index, original, step, eps)
                 minus, plus = ([values for _, _, values in outputs] for outputs in (below, above))
                 for column, high, low in zip(columns, plus, minus):
                     if column is not None:
                         column[:, element * len(steps) + part] = (high - low) / (2 * eps)
         jacobians[position] = columns
     return jacobians
+
+
+def _outputs_either_side(fn, inputs, array, index, original, step, eps):
+    """``fn``'s outputs (``_read_outputs``) with ``array[index]`` set in place to ``original - step``
+    and to ``original + step``, then put back to ``original``: the two sides of a central difference,
+    which must have the same shapes and dtypes. ``index`` ``()`` moves the whole array."""
+    array[index] = original - step
+    below = _read_outputs(fn, inputs)
+    array[index] = original + step
+    above = _read_outputs(fn, inputs)
+    array[index] = original
+    _check_same_shapes_and_dtypes(below, above, index, eps)
+    return below, above
 
 
 def _read_outputs(fn, inputs):
@@ -317,14 +325,8 @@ def _numerical_column(func, inputs, position, direction, eps, floating):
     ``inputs[position]`` in place (None for the outputs that are not ``floating``: integer or
     boolean ones have no derivative)."""
     array = inputs[position]._array
-    original = array.copy()
     step = eps * _as_values_of(array, direction)
-    array[...] = original - step
-    below = _read_outputs(func, inputs)
-    array[...] = original + step
-    above = _read_outputs(func, inputs)
-    array[...] = original
-    _check_same_shapes_and_dtypes(below, above, (), eps)
+    below, above = _outputs_either_side(func, inputs, array, (), array.copy(), step, eps)
     return [(high - low) / (2 * eps) if is_floating else None for is_floating, (*_, low), (*_, high) in zip(floating, below, above)]
 
 
