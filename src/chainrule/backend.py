@@ -529,11 +529,23 @@ def random_generator(seed=None):
     return numpy.random.default_rng(seed)
 
 
+class _StateSetAtOnce(numpy.random.bit_generator.ISeedSequence):
+    """The seed of a twister whose state ``mersenne_twister`` sets at once: zeros. Without a seed,
+    NumPy would read entropy from the system and hash it into 624 words, to be thrown away: that
+    was half of ``manual_seed``'s 0.2 ms (which a test suite or a notebook calls before each case)."""
+
+    def generate_state(self, n_words, dtype=numpy.uint32):
+        return numpy.zeros(n_words, dtype)
+
+
+_STATE_SET_AT_ONCE = _StateSetAtOnce()
+
+
 def mersenne_twister(key, position):
     """The backend's 32-bit Mersenne Twister (MT19937) at a given state: ``key`` the 624 words,
     ``position`` the index of the next word to temper (624: twist first). ``random_raw(n)`` gives
     its next n 32-bit outputs; ``state["state"]`` its key and position."""
-    bit_generator = numpy.random.MT19937()
+    bit_generator = numpy.random.MT19937(_STATE_SET_AT_ONCE)
     bit_generator.state = {"bit_generator": "MT19937", "state": {"key": numpy.asarray(key, numpy.uint32), "pos": position}}
     return bit_generator
 
