@@ -11,6 +11,7 @@ eagerly.
 import contextlib
 import decimal
 import fractions
+import functools
 import gc
 import math
 import re
@@ -64,11 +65,11 @@ class Recording:
         with _collection_paused():
             self.code = _program_source(recorder, name)
             namespace = dict(replay.RUNTIME, **recorder.constants, _Tensor=Tensor, _grad_mode=grad_mode, _anomaly=anomaly)
-            exec(compile(self.code, f"<chainrule.compile {name}>", "exec"), namespace)  # noqa: S102
+            exec(_compiled(self.code, f"<chainrule.compile {name}>"), namespace)  # noqa: S102
         self.program = namespace["program"]
         guards = _signature_guards(args, kwargs, namespace) + recorder.guards
         self.guard_code = _guard_source(guards)
-        exec(compile(self.guard_code, f"<chainrule.compile guard of {name}>", "exec"), namespace)  # noqa: S102
+        exec(_compiled(self.guard_code, f"<chainrule.compile guard of {name}>"), namespace)  # noqa: S102
         self._guard = namespace["guard"]
         self.calls = recorder.deferred[3] if recorder.deferred is not None else None  # outputs' backward to come
 
@@ -367,6 +368,15 @@ def _guard_source(guards):
     for path in sorted(names, key=len, reverse=True):
         conditions = re.sub(re.escape(path) + r"(?![\[\w])", names[path], conditions)
     return "\n".join([*lines, f"    return {conditions}", ""])
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(source, filename):
+    """``source`` compiled, for ``exec``. A program recorded again as it was (a model compiled again,
+    a step recorded anew for inputs whose guards it failed) is compiled once, as it is simplified
+    once (``simplified``): a code object is never changed, and each recording runs it in a
+    namespace of its own. (A long program takes milliseconds.)"""
+    return compile(source, filename, "exec")
 
 
 def _program_source(recorder, name):

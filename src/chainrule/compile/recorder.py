@@ -155,6 +155,11 @@ class Recorder:
         self._held_arrays = self._arrays_to_watch()
         # what each optimizer's state holds as the call begins (read_optimizer_state)
         self._state_layouts = {key: state_layout(value.state) for key, value in self.reach.objects.items() if isinstance(value, Optimizer)}
+        # the objects with param_groups (optimizers, and objects written like them), found once: their
+        # settings are compared at every event (not a config's __getattr__ answering any name)
+        self._with_param_groups = [
+            value for value in self.reach.objects.values() if inspect.getattr_static(value, "param_groups", None) is not None
+        ]
         self._rebound = set()  # (id(holder), attribute) of the attributes the program sets (_attributes_set)
         self._handed = {}  # id(tensor) -> the attribute the program put it in first
         modules = [(module, path, self.reach.names[key]) for key, (module, path) in self.reach.modules.items()]
@@ -1196,6 +1201,8 @@ class Recorder:
                 text = lines[position][1]
                 if position in self._whole_calls:
                     break  # optimizer.step() as one call, ...: it finds the gradients itself
+                if expr not in text:
+                    continue  # (most lines: a cheap look before the ones below)
                 if text in (f"{expr}._grad = None", f"{expr}.grad = None"):
                     cleared = position
                     break
@@ -1340,8 +1347,7 @@ class Recorder:
         are changes), other objects by identity (``_as_found``)."""
         return [
             [{key: _as_found(value) for key, value in group.items()} for group in value.param_groups]
-            for value in self.reach.objects.values()
-            if inspect.getattr_static(value, "param_groups", None) is not None  # (not a config's __getattr__ answering any name)
+            for value in self._with_param_groups
         ]
 
     def _verify_values(self):
