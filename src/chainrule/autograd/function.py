@@ -893,7 +893,15 @@ class Function:
                     return cls._apply_recorded(args)
         if cls.on_arrays:
             try:
-                raw_outputs = cls.forward(_UnrecordedContext(), *_arrays_of(args))
+                # An Op's forward gets each tensor's array, a NumPy number as the Python number it
+                # holds (NUMBER_SCALAR_TYPES), everything else as given; written here, not called,
+                # because most calls take this path (under no_grad, or on data that needs no gradient).
+                arrays = [
+                    arg._array if type(arg) is Tensor or isinstance(arg, Tensor)
+                    else arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg
+                    for arg in args
+                ]
+                raw_outputs = cls.forward(_UnrecordedContext(), *arrays)
             except AttributeError as error:  # torch.exp(2.0): a number where the tensor goes
                 if args and isinstance(args[0], (Tensor, ndarray)):
                     raise
@@ -925,7 +933,11 @@ class Function:
             if isinstance(arg, Tensor):
                 arrays.append(arg._array)
                 if arg._requires_grad:
-                    node, output_nr = gradient_edge(arg)
+                    node = arg.grad_fn
+                    if node is None or arg._base is not None:  # a leaf or a view: gradient_edge knows their cases
+                        node, output_nr = gradient_edge(arg)
+                    else:  # an intermediate result that is no view, the common input: gradient_edge's first answer
+                        output_nr = arg._output_nr
                     from_later_outputs = from_later_outputs or output_nr != 0
                     mask |= 1 << position
             else:
@@ -954,7 +966,12 @@ class Function:
             grad_mode._state.enabled = True
         kept = ctx.__dict__
         if len(kept) > (2 if "_saved" in kept else 1):  # values besides needs_input_grad and the saved ones
-            kept_arrays = [name for name, value in kept.items() if type(value) is ndarray or type(value) is tuple and _holds_array(value)]
+            # A tuple holding an array is an indexing key (indices, a mask): PyTorch saves those as
+            # tensors, which a backward that does not retain the graph frees (``release``).
+            kept_arrays = [
+                name for name, value in kept.items()
+                if type(value) is ndarray or type(value) is tuple and ndarray in map(type, value)
+            ]
             if kept_arrays:
                 ctx._kept_arrays = kept_arrays
         ctx.next_nodes = tuple(next_nodes)
@@ -1176,15 +1193,6 @@ def made_from_arguments(array, requires_grad=False):
     elif _recorder is not None:
         _recorder.made_from_arguments(result)
     return result
-
-
-def _arrays_of(args):
-    """The arguments of an ``Op``'s forward: each tensor's array, a NumPy number as the Python
-    number it holds (``NUMBER_SCALAR_TYPES``), everything else as given."""
-    return [
-        arg._array if type(arg) is Tensor or isinstance(arg, Tensor) else arg.item() if type(arg) in NUMBER_SCALAR_TYPES else arg
-        for arg in args
-    ]
 
 
 def _keep_saved(ctx, args, raw_outputs, outputs):
@@ -1576,15 +1584,6 @@ def modified_view_of_several_error(view, what):
     return RuntimeError(f"Output {view._output_nr} of {_operation_name(view.grad_fn)} is a view and {what}. {reason}")
 
 
-def _holds_array(values):
-    """Whether the tuple ``values`` kept on ctx (an indexing key) holds an array (indices, a mask):
-    PyTorch saves those as tensors, which a backward that does not retain the graph frees."""
-    for value in values:
-        if type(value) is ndarray:
-            return True
-    return False
-
-
 def _mark_view(output, args):
     """If ``output``'s array views an input's memory (a slice, reshape, transpose...), make it share
     that input's version counter: an in-place change through either is then noticed by both. Views
@@ -1595,7 +1594,8 @@ def _mark_view(output, args):
     ``ViewMadeWithoutGrad``)."""
     owner = memory_owner(output._array)
     for arg in args:
-        if isinstance(arg, Tensor) and memory_owner(arg._array) is owner:
+        # (an input whose array is the owner holds its own memory: no need to follow its bases)
+        if isinstance(arg, Tensor) and (arg._array is owner or memory_owner(arg._array) is owner):
             output._base = arg if arg._base is None else arg._base
             output._version_holder = holder = arg._version_owner
             output._version_count = holder._version_count  # the version its node is made at (see refresh_view_history)

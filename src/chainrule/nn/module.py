@@ -646,8 +646,9 @@ class Module:
         # Only reached when normal lookup fails: registered parts live in the registries.
         registries = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
-            if registry in registries and name in registries[registry]:
-                return registries[registry][name]
+            found = registries.get(registry, ())
+            if name in found:
+                return found[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
