@@ -58,10 +58,7 @@ class Fold(ast.NodeTransformer):
         """``ast.NodeTransformer``'s, through the fields that may hold nodes worth a visit only (as
         ``nodes``): Fold computes no context nor operator, and its visits give a node for a node
         (never None or a list, which ``ast.NodeTransformer``'s takes out or splices in)."""
-        fields = _CHILD_FIELDS.get(type(node))
-        if fields is None:
-            fields = _child_fields(type(node))
-        for field in fields:
+        for field in _CHILD_FIELDS[type(node)]:
             value = getattr(node, field, None)
             if type(value) is list:
                 value[:] = [self.visit(item) if isinstance(item, ast.AST) else item for item in value]
@@ -220,12 +217,10 @@ def nodes(root, held=None):
     found, stack = [], [root]
     while stack:
         node = stack.pop()
-        if not isinstance(node, ast.AST):  # an absent value (None), a name in ``global``
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:  # not a node: an absent value (None), a name in ``global``
             continue
         found.append(node)
-        fields = _CHILD_FIELDS.get(type(node))
-        if fields is None:
-            fields = _child_fields(type(node))
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is not list:
@@ -237,11 +232,13 @@ def nodes(root, held=None):
     return found
 
 
-def _child_fields(kind):
-    """The fields of the node type ``kind`` that may hold nodes worth a visit (kept in ``_CHILD_FIELDS``)."""
-    fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _LEAF_FIELDS)
-    return fields
+def _node_types(kind):
+    """``kind`` and every node type derived from it."""
+    return [kind, *(each for subclass in kind.__subclasses__() for each in _node_types(subclass))]
 
 
-_CHILD_FIELDS = {}  # node type -> the fields that may hold nodes
 _LEAF_FIELDS = {"ctx", "op", "ops", "id", "attr", "arg", "name", "kind", "type_comment"}  # never a node worth a visit
+# node type -> the fields that may hold nodes worth a visit (a literal's value is none); a value
+# that is no node has no entry
+_CHILD_FIELDS = {kind: tuple(field for field in kind._fields if field not in _LEAF_FIELDS) for kind in _node_types(ast.AST)}
+_CHILD_FIELDS[ast.Constant] = ()

@@ -140,20 +140,24 @@ def _numbered(keys):
 
 def _longest_repeat(keys, start):
     """``(period, repeats)``: the group of ``period`` lines at ``start`` repeated the most lines
-    long (the shortest such group on a tie)."""
+    long (the shortest such group on a tie). Only the periods at which the first key comes again
+    can repeat: ``list.index`` finds those, rather than a test of every period up to ``MAX_PERIOD``
+    (this runs once per line of the program)."""
     best = (1, 1)
-    for period in range(1, MAX_PERIOD + 1):
-        if start + 2 * period > len(keys):
-            break
-        if keys[start] != keys[start + period]:
-            continue
-        unit = keys[start : start + period]
+    first, last = keys[start], start + min(MAX_PERIOD, (len(keys) - start) // 2)
+    position = start
+    while True:
+        try:
+            position = keys.index(first, position + 1, last + 1)
+        except ValueError:
+            return best
+        period = position - start
+        unit = keys[start:position]
         repeats = 1
         while keys[start + repeats * period : start + (repeats + 1) * period] == unit:
             repeats += 1
         if period * repeats > best[0] * best[1]:
             best = (period, repeats)
-    return best
 
 
 class _Loop:
