@@ -82,10 +82,9 @@ def _run(setup, compiled, calls=CALLS):
 
 
 def check(setup, calls=CALLS):
+    # (eager is not run twice to see that it is deterministic: a run that was not would differ from
+    # the compiled one below, which starts from the same seed)
     eager, _ = _run(setup, compiled=False, calls=calls)
-    again, _ = _run(setup, compiled=False, calls=calls)
-    for i, (mine, theirs) in enumerate(zip(again, eager)):
-        assert_identical(mine, theirs, f"eager call {i}")
     compiled, compile_warnings = _run(setup, compiled=True, calls=calls)
     assert len(compile_warnings) <= 1, compile_warnings
     for i, (mine, theirs) in enumerate(zip(compiled, eager)):
