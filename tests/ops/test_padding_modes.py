@@ -89,7 +89,9 @@ def test_pad_gradients_by_finite_differences(mode, pad):
     x = chainrule.tensor(np.random.default_rng(3).standard_normal(shape), requires_grad=True)
     padded = lambda x: chainrule.nn.functional.pad(x, pad, mode=mode)  # noqa: E731
     assert gradcheck(padded, (x,), eps=1e-6, atol=1e-6)
-    assert gradgradcheck(padded, (x,), eps=1e-6, atol=1e-6)
+    # pad is linear, so its second order is its backward's own linearity: PyTorch's fast check of it
+    # (directions drawn at random) finds a wrong one, in a tenth of the time of every element's
+    assert gradgradcheck(padded, (x,), eps=1e-6, atol=1e-6, fast_mode=True)
 
 
 def test_replicate_pads_past_the_input_size():
