@@ -8,11 +8,9 @@ from its globals are unchanged. A call that meets no kept recording's conditions
 past ``cache_size_limit`` recordings (8), or when a call cannot be recorded, the function runs
 eagerly.
 """
-import contextlib
 import decimal
 import fractions
 import functools
-import gc
 import math
 import re
 import sys
@@ -28,7 +26,7 @@ from chainrule.compile.deferred_backward import first_outputs
 from chainrule.compile.reachable import is_plain
 from chainrule.compile.recorder import NESTING, Recorder, float_condition
 from chainrule.compile.rolling import roll
-from chainrule.compile.simplify import conjugates_dropped, simplified
+from chainrule.compile.simplify import conjugates_dropped, cycle_collection_paused, simplified
 from chainrule.nn.module import Module
 from chainrule.ops.reduce import spread
 from chainrule.optim.lr_scheduler import ChainedScheduler, LRScheduler, SequentialLR
@@ -62,7 +60,7 @@ class Recording:
     """One program with the guard that says when it applies; ``code`` is its source."""
 
     def __init__(self, recorder, name, args, kwargs):
-        with _collection_paused():
+        with cycle_collection_paused():
             self.code = _program_source(recorder, name)
             namespace = dict(replay.RUNTIME, **recorder.constants, _Tensor=Tensor, _grad_mode=grad_mode, _anomaly=anomaly)
             exec(_compiled(self.code, f"<chainrule.compile {name}>"), namespace)  # noqa: S102
@@ -322,20 +320,6 @@ def _argument_guards(arg, expr, namespace, depth=0):
             guards += _argument_guards(arg[key], f"{expr}[{key!r}]", namespace, depth + 1)
         return guards
     return [f"id({expr}) == {id(arg)}"]  # anything else: by identity, as the signature (not kept alive)
-
-
-@contextlib.contextmanager
-def _collection_paused():
-    """No garbage collection while a program is written and compiled: the recording keeps every
-    context alive, and the many small objects rolling and compiling make would have the collector
-    walk all of them again and again (a third of the time for a 100,000-operation chain)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # (at the start of a path only: ``function.__globals__['step'].function.__globals__['model']``, a

@@ -78,13 +78,14 @@ _REMEMBERED = 32
 
 
 @contextlib.contextmanager
-def _cycle_collection_paused():
-    """Python's collector of reference cycles paused while a program is simplified, as ``timeit``
-    pauses it. A program's tree is a hundred thousand small objects made at once, which the
-    collector, run after every 700 new objects, would walk through again and again (a fifth of
-    the time of a simplification) to find next to nothing: a node refers only to the nodes under
-    it, so the tree is freed by reference counts. The few cycles made (``ast.dump``'s helper
-    refers to itself) are collected once it runs again."""
+def cycle_collection_paused():
+    """Python's collector of reference cycles paused while a program is simplified, written and
+    compiled, as ``timeit`` pauses it. A program's tree is a hundred thousand small objects made at
+    once, and a recording keeps every context alive: the collector, run after every 700 new objects,
+    would walk through them again and again (a fifth of the time of a simplification, a third of
+    writing and compiling a 100,000-operation chain) to find next to nothing: a node refers only to
+    the nodes under it, so the tree is freed by reference counts. The few cycles made (``ast.dump``'s
+    helper refers to itself) are collected once it runs again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -95,7 +96,7 @@ def _cycle_collection_paused():
 
 
 @functools.lru_cache(maxsize=_REMEMBERED)
-@_cycle_collection_paused()
+@cycle_collection_paused()
 def _simplified_once(lines, shapes, contexts, broadcasts, row_major, constant_arrays):
     source = "\n".join("    " * (indent - 1) + code for indent, code, _ in lines)
     body = ast.parse(source).body
