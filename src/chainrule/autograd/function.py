@@ -933,11 +933,7 @@ class Function:
             if isinstance(arg, Tensor):
                 arrays.append(arg._array)
                 if arg._requires_grad:
-                    node = arg.grad_fn
-                    if node is None or arg._base is not None:  # a leaf or a view: gradient_edge knows their cases
-                        node, output_nr = gradient_edge(arg)
-                    else:  # an intermediate result that is no view, the common input: gradient_edge's first answer
-                        output_nr = arg._output_nr
+                    node, output_nr = gradient_edge(arg)
                     from_later_outputs = from_later_outputs or output_nr != 0
                     mask |= 1 << position
             else:
