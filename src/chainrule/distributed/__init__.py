@@ -16,7 +16,8 @@ engine comes with ``pip install 'chainrule[distributed]'`` (mpi4py and the MPICH
 started otherwise (``torch.multiprocessing.spawn``, ``torchrun``, Lightning's ``ddp_spawn``) join
 with ``init_process_group("gloo", rank=r, world_size=n)`` and meet over TCP at ``MASTER_ADDR:MASTER_PORT``.
 
-Beside the collectives: point-to-point messages (``send``/``recv``, ``isend``/``irecv``,
+Groups of part of the processes come from ``new_group`` (``subgroups.py``); every collective and
+point-to-point function takes ``group=``. Beside the collectives: point-to-point messages (``send``/``recv``, ``isend``/``irecv``,
 ``batch_isend_irecv``: ``point_to_point.py``), ``DeviceMesh`` (the processes laid out as an array, ``device_mesh``), the
 out-of-place collectives of ``_functional_collectives``, ``optim.ZeroRedundancyOptimizer`` (each
 process keeps the optimizer state of its share of the parameters), ``algorithms.join.Join`` (training on uneven inputs), and the
@@ -58,6 +59,8 @@ from chainrule.distributed.process_group import (
     ProcessGroup,
     destroy_process_group,
     get_backend,
+    get_global_rank,
+    get_group_rank,
     get_process_group_ranks,
     get_rank,
     get_world_size,
@@ -67,6 +70,7 @@ from chainrule.distributed.process_group import (
     is_initialized,
     is_torchelastic_launched,
 )
+from chainrule.distributed.subgroups import new_group, new_subgroups, new_subgroups_by_enumeration
 
 # torch.distributed.rpc: the names, no RPC; algorithms.join, constants, device_mesh, distributed_c10d and utils, loaded with the package as PyTorch's are
 from chainrule.distributed import algorithms, constants, distributed_c10d, rpc, utils  # noqa: E402
@@ -94,6 +98,8 @@ __all__ = [
     "gather",
     "gather_object",
     "get_backend",
+    "get_global_rank",
+    "get_group_rank",
     "get_process_group_ranks",
     "get_rank",
     "get_world_size",
@@ -112,6 +118,9 @@ __all__ = [
     "is_xccl_available",
     "isend",
     "monitored_barrier",
+    "new_group",
+    "new_subgroups",
+    "new_subgroups_by_enumeration",
     "recv",
     "reduce",
     "reduce_scatter",

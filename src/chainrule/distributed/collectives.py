@@ -16,7 +16,10 @@ As in ``torch.distributed``, each writes its result into the tensors it is given
     gather_object(obj, objs, dst)    objs[i] = obj_i on process dst
     scatter_object_list(out, objs, src)  out[0] = objs[rank] of process src
 
-where ``t_i`` is the tensor that process ``i`` passed. With ``async_op=True`` a collective returns a
+where ``t_i`` is the tensor that process ``i`` passed. Each takes ``group=``, a group of
+``new_group`` (None: the default group): then only its processes call it, ``i`` is a rank in it,
+and a root (``src``, ``dst``) is named by its global rank or, as ``group_src``/``group_dst``, by its
+rank in the group; a process outside the group that calls it gets PyTorch's warning and nothing. With ``async_op=True`` a collective returns a
 ``Work`` at once and is finished by ``work.wait()``: the data travels while this process computes.
 """
 import enum
@@ -26,7 +29,7 @@ import warnings
 
 from chainrule.autograd.function import not_replayable
 from chainrule.backend import xp
-from chainrule.distributed.process_group import default_communicator
+from chainrule.distributed.process_group import GroupMember, get_group_rank, get_rank, resolve
 
 
 def _collective(function):
@@ -87,8 +90,10 @@ class Work:
 
 @_collective
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
-    """Replace ``tensor`` on every process by ``op`` over all processes' tensors (AVG: their mean)."""
-    communicator = default_communicator()
+    """Replace ``tensor`` on every process of ``group`` by ``op`` over their tensors (AVG: their mean)."""
+    communicator = _communicator("all_reduce", group)
+    if communicator is None:
+        return None
     op = _reduce_op("all_reduce", op, tensor)
     buffer, write_back = _in_place_buffer(tensor)
     finish = _finish_reduction(op, buffer, write_back, communicator.size)
@@ -96,18 +101,23 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 @_collective
-def broadcast(tensor, src=0, group=None, async_op=False):
-    """Overwrite ``tensor`` on every process with process ``src``'s."""
-    communicator = default_communicator()
-    _check_rank("broadcast", "src", src, communicator)
+def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
+    """Overwrite ``tensor`` on every process of ``group`` with process ``src``'s (a global rank; or
+    ``group_src``, its rank in the group)."""
+    communicator = _communicator("broadcast", group)
+    if communicator is None:
+        return None
+    root = _rank_in_group("broadcast", "src", src, group_src, group, communicator)
     buffer, write_back = _in_place_buffer(tensor)
-    return _run(communicator.broadcast(buffer, src), write_back, async_op)
+    return _run(communicator.broadcast(buffer, root), write_back, async_op)
 
 
 @_collective
 def all_gather(tensor_list, tensor, group=None, async_op=False):
-    """Fill ``tensor_list[i]`` with process ``i``'s ``tensor``, on every process."""
-    communicator = default_communicator()
+    """Fill ``tensor_list[i]`` with the ``tensor`` of the group's process ``i``, on each of them."""
+    communicator = _communicator("all_gather", group)
+    if communicator is None:
+        return None
     _check_list("all_gather", "tensor_list", tensor_list, tensor, communicator.size)
     receive = xp.empty((communicator.size, *tensor._array.shape), dtype=tensor._array.dtype)
     request = communicator.all_gather(_contiguous(tensor._array), receive)
@@ -116,10 +126,12 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
 @_collective
 def all_gather_single(output_tensor, input_tensor, group=None, async_op=False):
-    """Fill ``output_tensor`` with every process's ``input_tensor``, process ``i``'s ``i``-th,
-    on every process: ``output_tensor`` is their concatenation along dim 0 (``torch.cat``, shape
-    ``(size * n, ...)`` for inputs ``(n, ...)``) or their stack (``torch.stack``, ``(size, n, ...)``)."""
-    communicator = default_communicator()
+    """Fill ``output_tensor`` with every process's ``input_tensor``, the group's process ``i``'s
+    ``i``-th, on each of them: ``output_tensor`` is their concatenation along dim 0 (``torch.cat``,
+    shape ``(size * n, ...)`` for inputs ``(n, ...)``) or their stack (``torch.stack``, ``(size, n, ...)``)."""
+    communicator = _communicator("all_gather_single", group)
+    if communicator is None:
+        return None
     gathered_shape = (communicator.size, *input_tensor._array.shape)
     output = output_tensor._array
     if output.dtype != input_tensor._array.dtype or output.size != math.prod(gathered_shape):
@@ -150,8 +162,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
 
 @_collective
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
-    """``output`` on process ``r`` = ``op`` over every process's ``input_list[r]``."""
-    communicator = default_communicator()
+    """``output`` on the group's process ``r`` = ``op`` over its processes' ``input_list[r]``."""
+    communicator = _communicator("reduce_scatter", group)
+    if communicator is None:
+        return None
     op = _reduce_op("reduce_scatter", op, output)
     _check_list("reduce_scatter", "input_list", input_list, output, communicator.size)
     send = xp.stack([item._array for item in input_list])
@@ -162,13 +176,15 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
 
 @_collective
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None, async_op=False):
-    """Send the ``j``-th part of ``input`` (split along dim 0) to process ``j``, and fill the
-    ``i``-th part of ``output`` with what process ``i`` sent here.
+    """Send the ``j``-th part of ``input`` (split along dim 0) to the group's process ``j``, and fill
+    the ``i``-th part of ``output`` with what its process ``i`` sent here.
 
     ``input_split_sizes[j]`` rows of ``input`` go to process ``j`` and ``output_split_sizes[i]``
     rows of ``output`` come from process ``i``; left out, dim 0 is split into equal parts.
     """
-    communicator = default_communicator()
+    communicator = _communicator("all_to_all_single", group)
+    if communicator is None:
+        return None
     send_rows = _split_sizes(input_split_sizes, input, communicator.size)
     receive_rows = _split_sizes(output_split_sizes, output, communicator.size)
     if send_rows[communicator.rank] != receive_rows[communicator.rank]:
@@ -189,75 +205,92 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 
 @_collective
-def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
-    """On process ``dst``, fill ``gather_list[i]`` with process ``i``'s ``tensor``.
+def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
+    """On process ``dst`` (a global rank, default 0; or ``group_dst``, its rank in the group), fill
+    ``gather_list[i]`` with the ``tensor`` of the group's process ``i``.
 
     ``gather_list`` is given on ``dst`` only (None elsewhere).
     """
-    communicator = default_communicator()
-    if _list_on_root("gather", "gather_list", gather_list, tensor, communicator, "dst", dst):
+    communicator = _communicator("gather", group)
+    if communicator is None:
+        return None
+    root = _root("gather", "dst", dst, group_dst, group, communicator)
+    if _list_on_root("gather", "gather_list", gather_list, tensor, communicator, root):
         receive = xp.empty((communicator.size, *tensor._array.shape), dtype=tensor._array.dtype)
         finish = lambda: _unstack(receive, gather_list)  # noqa: E731
     else:
         receive = finish = None
-    return _run(communicator.gather(_contiguous(tensor._array), receive, dst), finish, async_op)
+    return _run(communicator.gather(_contiguous(tensor._array), receive, root), finish, async_op)
 
 
 @_collective
-def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
-    """Overwrite ``tensor`` on process ``r`` with ``scatter_list[r]`` of process ``src``.
+def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
+    """Overwrite ``tensor`` on the group's process ``r`` with ``scatter_list[r]`` of process ``src``
+    (a global rank, default 0; or ``group_src``, its rank in the group).
 
     ``scatter_list`` is given on ``src`` only (None elsewhere).
     """
-    communicator = default_communicator()
-    if _list_on_root("scatter", "scatter_list", scatter_list, tensor, communicator, "src", src):
+    communicator = _communicator("scatter", group)
+    if communicator is None:
+        return None
+    root = _root("scatter", "src", src, group_src, group, communicator)
+    if _list_on_root("scatter", "scatter_list", scatter_list, tensor, communicator, root):
         send = xp.stack([item._array for item in scatter_list])
     else:
         send = None
     buffer, write_back = _in_place_buffer(tensor)
-    return _run(communicator.scatter(send, buffer, src), write_back, async_op)
+    return _run(communicator.scatter(send, buffer, root), write_back, async_op)
 
 
 @_collective
 def all_gather_object(object_list, obj, group=None):
-    """Fill ``object_list[i]`` with process ``i``'s ``obj`` (any picklable object), on every process."""
-    communicator = default_communicator()
+    """Fill ``object_list[i]`` with the ``obj`` (any picklable object) of the group's process ``i``,
+    on each of them."""
+    communicator = _communicator("all_gather_object", group)
+    if communicator is None:
+        return
     if len(object_list) != communicator.size:
         raise ValueError(
             f"all_gather_object: object_list must have one slot per process ({communicator.size}), "
-            f"got {len(object_list)}; make it [None] * get_world_size()"
+            f"got {len(object_list)}; make it [None] * get_world_size(group)"
         )
     object_list[:] = communicator.all_gather_object(obj)
 
 
 @_collective
-def broadcast_object_list(object_list, src=0, group=None, device=None):
-    """Overwrite ``object_list`` on every process with the objects of process ``src``'s (any
-    picklable objects, copied); each process passes a list of the same length."""
-    communicator = default_communicator()
-    _check_rank("broadcast_object_list", "src", src, communicator)
-    received = communicator.broadcast_object(list(object_list) if communicator.rank == src else None, src)
-    if communicator.rank == src:
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """Overwrite ``object_list`` on every process of ``group`` with the objects of process ``src``'s
+    (a global rank, default 0; or ``group_src``, its rank in the group): any picklable objects,
+    copied; each process passes a list of the same length."""
+    communicator = _communicator("broadcast_object_list", group)
+    if communicator is None:
+        return
+    root = _root("broadcast_object_list", "src", src, group_src, group, communicator)
+    received = communicator.broadcast_object(list(object_list) if communicator.rank == root else None, root)
+    if communicator.rank == root:
         return
     if len(received) != len(object_list):
         raise ValueError(
-            f"broadcast_object_list: object_list has {len(object_list)} slots here but process src={src} sent "
+            f"broadcast_object_list: object_list has {len(object_list)} slots here but the source process sent "
             f"{len(received)} objects; give every process a list of the same length"
         )
     object_list[:] = received
 
 
 @_collective
-def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
-    """On process ``dst``, replace ``tensor`` by ``op`` over all processes' tensors (AVG: their
-    mean); PyTorch leaves the other processes' tensors unspecified, chainrule leaves them as they were."""
-    communicator = default_communicator()
-    _check_rank("reduce", "dst", dst, communicator)
+def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
+    """On process ``dst`` (a global rank; or ``group_dst``, its rank in the group), replace
+    ``tensor`` by ``op`` over the group's tensors (AVG: their mean); PyTorch leaves the other
+    processes' tensors unspecified, chainrule leaves them as they were."""
+    communicator = _communicator("reduce", group)
+    if communicator is None:
+        return None
+    root = _rank_in_group("reduce", "dst", dst, group_dst, group, communicator)
     op = _reduce_op("reduce", op, tensor)
     buffer = xp.array(tensor._array, order="C")  # a copy, so that only dst's tensor changes
 
     def write_back():
-        if communicator.rank == dst:
+        if communicator.rank == root:
             tensor._array[...] = buffer
 
     finish = _finish_reduction(op, buffer, write_back, communicator.size)
@@ -265,48 +298,86 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 @_collective
-def gather_object(obj, object_gather_list=None, dst=0, group=None):
-    """On process ``dst``, fill ``object_gather_list[i]`` with process ``i``'s ``obj`` (any
-    picklable object); the list is given on ``dst`` only (None elsewhere)."""
-    communicator = default_communicator()
-    _check_rank("gather_object", "dst", dst, communicator)
-    if communicator.rank == dst and (object_gather_list is None or len(object_gather_list) != communicator.size):
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """On process ``dst`` (a global rank, default 0; or ``group_dst``, its rank in the group), fill
+    ``object_gather_list[i]`` with the ``obj`` (any picklable object) of the group's process ``i``;
+    the list is given on ``dst`` only (None elsewhere)."""
+    communicator = _communicator("gather_object", group)
+    if communicator is None:
+        return
+    root = _root("gather_object", "dst", dst, group_dst, group, communicator)
+    if communicator.rank == root and (object_gather_list is None or len(object_gather_list) != communicator.size):
         raise ValueError(
             f"gather_object: object_gather_list must have one slot per process ({communicator.size}) on "
-            f"process dst={dst}; make it [None] * get_world_size()"
+            f"the destination process; make it [None] * get_world_size(group)"
         )
     gathered = communicator.all_gather_object(obj)
-    if communicator.rank == dst:
+    if communicator.rank == root:
         object_gather_list[:] = gathered
 
 
 @_collective
-def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=0, group=None):
-    """Set ``scatter_object_output_list[0]`` on process ``r`` to ``scatter_object_input_list[r]``
-    of process ``src`` (any picklable objects, one per process, given on ``src`` only)."""
-    communicator = default_communicator()
-    _check_rank("scatter_object_list", "src", src, communicator)
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None, group=None, group_src=None):
+    """Set ``scatter_object_output_list[0]`` on the group's process ``r`` to
+    ``scatter_object_input_list[r]`` of process ``src`` (a global rank, default 0; or ``group_src``,
+    its rank in the group): any picklable objects, one per process, given on ``src`` only."""
+    communicator = _communicator("scatter_object_list", group)
+    if communicator is None:
+        return
+    root = _root("scatter_object_list", "src", src, group_src, group, communicator)
     if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
         raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
-    if communicator.rank == src and (scatter_object_input_list is None or len(scatter_object_input_list) != communicator.size):
+    if communicator.rank == root and (scatter_object_input_list is None or len(scatter_object_input_list) != communicator.size):
         raise ValueError(
             f"scatter_object_list: scatter_object_input_list must hold one object per process "
-            f"({communicator.size}) on process src={src}"
+            f"({communicator.size}) on the source process"
         )
-    sent = communicator.broadcast_object(list(scatter_object_input_list) if communicator.rank == src else None, src)
+    sent = communicator.broadcast_object(list(scatter_object_input_list) if communicator.rank == root else None, root)
     scatter_object_output_list[0] = sent[communicator.rank]
 
 
 @_collective
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
-    """Wait until every process has reached this call."""
-    return _run(default_communicator().barrier(), None, async_op)
+    """Wait until every process of ``group`` has reached this call."""
+    communicator = _communicator("barrier", group)
+    if communicator is None:
+        return None
+    return _run(communicator.barrier(), None, async_op)
 
 
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
     """``barrier``, which PyTorch's gloo watches with a timeout to name the processes that did not
     arrive; here a process that is gone ends the job instead (see ``init_process_group``)."""
     barrier(group)
+
+
+def _communicator(name, group):
+    """The communicator of ``group`` (None: the default group); None, with PyTorch's warning, on a
+    process outside it (``new_group`` gave it ``NON_GROUP_MEMBER``), which takes no part in it."""
+    if group == GroupMember.NON_GROUP_MEMBER:
+        warnings.warn(f"Running {name} on global rank {get_rank()} which does not belong to the given group.", stacklevel=3)
+        return None
+    return resolve(group).communicator
+
+
+def _rank_in_group(name, argument, rank, group_rank, group, communicator):
+    """The rank in ``group`` of the process named by its global ``rank`` or by ``group_rank``
+    (exactly one of them, as PyTorch's ``src``/``group_src`` and ``dst``/``group_dst``)."""
+    if rank is not None and group_rank is not None:
+        raise ValueError(f"Can't specify both group_rank and global_rank: give {name} {argument} or group_{argument}, not both")
+    if rank is None and group_rank is None:
+        raise ValueError(f"Must specify global_rank or group_rank: give {name} {argument}=the global rank of the process")
+    if group_rank is None:
+        group_rank = get_group_rank(resolve(group), rank)
+    _check_rank(name, argument, group_rank, communicator)
+    return group_rank
+
+
+def _root(name, argument, rank, group_rank, group, communicator):
+    """``_rank_in_group`` for the collectives whose root is global rank 0 when none is named."""
+    if rank is None and group_rank is None:
+        rank = 0
+    return _rank_in_group(name, argument, rank, group_rank, group, communicator)
 
 
 def _run(request, finish, async_op):
@@ -400,13 +471,12 @@ def _split_sizes(split_sizes, tensor, size):
     return list(split_sizes)
 
 
-def _list_on_root(name, argument, tensors, tensor, communicator, root_name, root):
-    """Check the list that a rooted collective (gather, scatter) takes on its root process only;
-    whether this process is the root."""
-    _check_rank(name, root_name, root, communicator)
+def _list_on_root(name, argument, tensors, tensor, communicator, root):
+    """Check the list that a rooted collective (gather, scatter) takes on its root process only
+    (``root``, a rank in the group); whether this process is the root."""
     if communicator.rank == root:
         _check_list(name, argument, tensors, tensor, communicator.size)
         return True
     if tensors:
-        raise ValueError(f"{name}: {argument} is only given on the process {root_name}={root}, not on this one")
+        raise ValueError(f"{name}: {argument} is only given on the root process (group rank {root}), not on this one")
     return False

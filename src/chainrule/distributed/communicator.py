@@ -12,6 +12,9 @@ Three communicators answer the same questions on contiguous backend arrays:
 Every operation starts at once and returns a request whose ``Wait()`` finishes it (MPI's
 non-blocking collectives): ``DistributedDataParallel`` relies on this to average one bucket of
 gradients while backward is still computing the next.
+
+``subgroup(ranks, name)`` makes the communicator of part of the processes (for ``new_group``), of
+the same kind: its ranks are the processes' indices in ``ranks``, and its operations involve them alone.
 """
 import os
 import pickle
@@ -44,11 +47,12 @@ def import_mpi():
 
 
 class MPICommunicator:
-    """The processes of ``MPI.COMM_WORLD``; ``rank`` is this one's index among ``size``."""
+    """The processes of the MPI communicator ``comm`` (None: ``MPI.COMM_WORLD``); ``rank`` is this
+    one's index among ``size``."""
 
-    def __init__(self):
+    def __init__(self, comm=None):
         self.MPI = import_mpi()
-        self.comm = self.MPI.COMM_WORLD
+        self.comm = self.MPI.COMM_WORLD if comm is None else comm
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.operations = {
@@ -118,7 +122,12 @@ class MPICommunicator:
 
     def abort(self, exit_code):
         """End every process of the job at once, with ``exit_code``."""
-        self.comm.Abort(exit_code)
+        self.MPI.COMM_WORLD.Abort(exit_code)
+
+    def subgroup(self, ranks, name):
+        """The communicator of the processes ``ranks`` (ranks here), called by each of them alone:
+        MPI's ``Create_group`` involves only the processes of the group it makes."""
+        return MPICommunicator(self.comm.Create_group(self.comm.Get_group().Incl(ranks)))
 
 
 class _MPIReceive:
@@ -200,6 +209,8 @@ class SingleProcessCommunicator:
     def receive(self, buffer, source, tag):
         return self._mailbox.receive(buffer, source, tag)
 
+    def subgroup(self, ranks, name):
+        return SingleProcessCommunicator()  # ranks is [0]: this process
 
 
 def _starts(counts):

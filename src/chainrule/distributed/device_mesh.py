@@ -9,10 +9,11 @@ process's row, ``mesh.get_group("tp")`` the process group its collectives run in
 
 As PyTorch's, making a mesh joins the default process group if no group is made yet
 (``init_process_group()``: MPI's processes, or this one process), and a mesh may not be bigger
-than the world. chainrule has one process group, the world (no ``new_group``): a dimension whose
-processes are the whole world runs its collectives in it, so every mesh of a one-process job works,
-and so does every one-dimensional mesh of all the processes; a dimension over part of the world
-raises, as chainrule cannot make its group.
+than the world. A dimension whose processes are the whole world runs its collectives in the default
+group, so every mesh of a one-process job works, and so does every one-dimensional mesh of all the
+processes. A dimension over part of the world still raises: ``new_group`` makes such groups now, but
+a mesh would have to make one for every row of every dimension on every process, as PyTorch's does
+when it is made, and its slicing and flattening reuse them; that is not done yet.
 """
 import math
 import warnings
@@ -324,14 +325,14 @@ def _coordinate(rows, rank):
 
 def _world_along(mesh, dim):
     """The process group of this process along ``dim`` of ``mesh``: the world's, when its row
-    there is every process; chainrule makes no smaller group."""
+    there is every process; a mesh makes no smaller group (see the module's docstring)."""
     row_size = mesh.shape[dim]
     world_size = get_world_size()
     if row_size != world_size:
         name = mesh.mesh_dim_names[dim] if mesh.mesh_dim_names else f"dim_{dim}"
         raise NotImplementedError(
-            f"DeviceMesh: dimension {name!r} groups {row_size} of the {world_size} processes, and chainrule "
-            f"runs collectives among all processes only (no process groups of part of the world); lay "
+            f"DeviceMesh: dimension {name!r} groups {row_size} of the {world_size} processes, and chainrule's "
+            f"DeviceMesh runs collectives among all processes only (no groups of part of the world); lay "
             f"the mesh out with that dimension over all {world_size} processes, or run data-parallel with "
             f"chainrule.nn.parallel.DistributedDataParallel"
         )

@@ -7,7 +7,8 @@ that arrives, ``(source, tag, array)``, into a list. ``recv`` takes the first me
 source (or from any, ``src=None``) with its tag, waiting until one arrives: messages from one
 process with one tag are received in the order they were sent, as in MPI and gloo. A sender
 connects to a mailbox the first time it sends there and keeps the connection; a message to oneself
-(``isend``/``irecv`` with one's own rank) goes into one's own list.
+(``isend``/``irecv`` with one's own rank) goes into one's own list. A tag is any value compared
+with ``==``: the groups of ``new_group`` tag their messages with their names, apart from the world's.
 """
 import socket
 import threading
@@ -46,6 +47,11 @@ class Mailbox:
     def receive(self, buffer, source, tag):
         """The request of a receive into ``buffer`` from ``source`` (None: any process) with ``tag``."""
         return Receive(self, buffer, source, tag)
+
+    def take(self, source, tag):
+        """The value of the next message from ``source`` with ``tag`` (any picklable value, not only
+        an array), waiting until one arrives."""
+        return self._take(source, tag, block=True)[2]
 
     def _take(self, source, tag, block):
         """Remove and return the first message from ``source`` (None: any) with ``tag``; None if none

@@ -1,6 +1,7 @@
 """Point-to-point communication: one process sends a tensor, another receives it.
 
-As in ``torch.distributed``::
+As in ``torch.distributed``, where ``dst`` and ``src`` are global ranks, also with ``group=`` (a
+group of ``new_group``), and ``group_dst``/``group_src`` name a process by its rank in that group::
 
     send(t, dst)                   process dst's matching recv gets t (blocks until t is sent)
     recv(t, src)                   t = what process src sent (src=None: any process); returns the sender
@@ -12,42 +13,57 @@ process with one tag arrive in the order they were sent. Under MPI these are MPI
 between processes that met over TCP (``init_process_group("gloo")`` without MPI), each process
 has a mailbox of its own (``mailbox.py``).
 """
-from chainrule.distributed.collectives import Work, _check_rank, _collective
-from chainrule.distributed.process_group import default_communicator
+from chainrule.distributed.collectives import Work, _collective, _communicator, _rank_in_group
+from chainrule.distributed.process_group import get_global_rank, resolve
 
 
 @_collective
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send ``tensor`` to process ``dst`` without waiting: the Work's ``wait()`` returns once it is
-    sent (change the tensor only after that). Sending to oneself is allowed, for a matching ``irecv``."""
-    communicator = default_communicator()
-    destination = _peer("isend", "dst", dst, group_dst, communicator)
+    """Send ``tensor`` to process ``dst`` (a global rank; or ``group_dst``, its rank in ``group``)
+    without waiting: the Work's ``wait()`` returns once it is sent (change the tensor only after
+    that). Sending to oneself is allowed, for a matching ``irecv``. None outside ``group``."""
+    communicator = _communicator("isend", group)
+    if communicator is None:
+        return None
+    destination = _rank_in_group("isend", "dst", dst, group_dst, group, communicator)
     return Work(communicator.send(_contiguous_array("isend", tensor), destination, tag))
 
 
 @_collective
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into ``tensor`` what process ``src`` sends with ``tag`` (``src=None``: any process),
-    without waiting: the Work's ``wait()`` returns once it is in ``tensor``."""
-    communicator = default_communicator()
-    source = None if src is None and group_src is None else _peer("irecv", "src", src, group_src, communicator)
+    """Receive into ``tensor`` what process ``src`` (a global rank; or ``group_src``, its rank in
+    ``group``; neither: any process of the group) sends with ``tag``, without waiting: the Work's
+    ``wait()`` returns once it is in ``tensor``. None outside ``group``."""
+    communicator = _communicator("irecv", group)
+    if communicator is None:
+        return None
+    source = _source("irecv", src, group_src, group, communicator)
     return _Received(communicator.receive(_contiguous_array("irecv", tensor), source, tag))
 
 
 def send(tensor, dst=None, group=None, tag=0, group_dst=None):
-    """Send ``tensor`` to process ``dst``, whose ``recv`` (or ``irecv``) receives it; returns when it is sent."""
-    communicator = default_communicator()
-    _not_self(_peer("send", "dst", dst, group_dst, communicator), communicator, "destination")
-    isend(tensor, dst, group, tag, group_dst).wait()
+    """Send ``tensor`` to process ``dst`` (a global rank; or ``group_dst``, its rank in ``group``),
+    whose ``recv`` (or ``irecv``) receives it; returns when it is sent."""
+    communicator = _communicator("isend", group)  # named as PyTorch's, whose send and recv call isend and irecv
+    if communicator is None:
+        return
+    destination = _rank_in_group("send", "dst", dst, group_dst, group, communicator)
+    _not_self(destination, communicator, "destination")
+    isend(tensor, group=group, tag=tag, group_dst=destination).wait()
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):
-    """Receive into ``tensor`` what process ``src`` sends with ``tag`` (``src=None``: any process);
-    returns the rank of the process it came from."""
-    communicator = default_communicator()
-    if src is not None or group_src is not None:
-        _not_self(_peer("recv", "src", src, group_src, communicator), communicator, "source")
-    return irecv(tensor, src, group, tag, group_src)._source_rank()
+    """Receive into ``tensor`` what process ``src`` (a global rank; or ``group_src``, its rank in
+    ``group``; neither: any process of the group) sends with ``tag``; returns the global rank of the
+    process it came from (-1 outside ``group``)."""
+    communicator = _communicator("irecv", group)
+    if communicator is None:
+        return -1
+    source = _source("recv", src, group_src, group, communicator)
+    if source is not None:
+        _not_self(source, communicator, "source")
+    work = irecv(tensor, group=group, tag=tag, group_src=source)
+    return get_global_rank(resolve(group), work._source_rank())
 
 
 class P2POp:
@@ -56,13 +72,14 @@ class P2POp:
     def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
         if op not in (isend, irecv):
             raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or ``torch.distributed.irecv``.")
-        self.op, self.tensor, self.group, self.tag = op, tensor, group, tag
-        self.peer = self.group_peer = _peer("P2POp", "peer", peer, group_peer, default_communicator())
+        self.op, self.tensor, self.group, self.tag = op, tensor, resolve(group), tag
+        self.group_peer = _rank_in_group("P2POp", "peer", peer, group_peer, self.group, self.group.communicator)
+        self.peer = get_global_rank(self.group, self.group_peer)
 
     def __repr__(self):
-        rank = default_communicator().rank
-        source, destination = (rank, self.peer) if self.op is isend else (self.peer, rank)
-        return (f"P2POp({self.op.__name__} pg=0, group_src={source}, group_dst={destination},  "
+        rank = self.group.rank()
+        source, destination = (rank, self.group_peer) if self.op is isend else (self.group_peer, rank)
+        return (f"P2POp({self.op.__name__} pg={self.group.group_name}, group_src={source}, group_dst={destination},  "
                 f"{self.tensor.shape}, {self.tensor.dtype})")
 
 
@@ -96,15 +113,11 @@ def _contiguous_array(name, tensor):
     return tensor._array
 
 
-def _peer(name, argument, rank, group_rank, communicator):
-    """The rank of the other process, given as ``rank`` or ``group_rank`` (the same on the one group)."""
-    if rank is not None and group_rank is not None:
-        raise ValueError(f"Can't specify both {argument} and group_{argument}: {name} takes one of them")
-    rank = group_rank if rank is None else rank
-    if rank is None:
-        raise ValueError(f"Must specify global_rank or group_rank: give {name} {argument}=the rank of the other process")
-    _check_rank(name, argument, rank, communicator)
-    return rank
+def _source(name, src, group_src, group, communicator):
+    """The rank in ``group`` of the process to receive from, or None for any process."""
+    if src is None and group_src is None:
+        return None
+    return _rank_in_group(name, "src", src, group_src, group, communicator)
 
 
 def _not_self(rank, communicator, kind):

@@ -9,9 +9,11 @@ printed once: the others are never left waiting in a collective for a process th
 
 The group made is a ``ProcessGroup``, PyTorch's name for it, and ``group.WORLD`` (also
 ``GroupMember.WORLD``) is it while it exists (None before ``init_process_group`` and after
-``destroy_process_group``), as code written for PyTorch reads the default group. chainrule makes no
-other group (no ``new_group``): every collective runs among all the job's processes.
+``destroy_process_group``), as code written for PyTorch reads the default group. Groups of part of
+the world come from ``new_group`` (``subgroups.py``); ``get_rank(group)``, ``get_world_size(group)``
+and ``get_process_group_ranks(group)`` answer for any group (-1 on a process outside it).
 """
+import hashlib
 import os
 import sys
 import time
@@ -29,20 +31,28 @@ from chainrule.distributed.tcp_communicator import TCPCommunicator
 REPORT_DELAY_SECONDS = 2.0
 FORWARD_DELAY_SECONDS = 0.5  # for the launcher to pass a report on before the job is torn down
 
-_state = {"group": None, "previous_excepthook": None}
+#: ``group``: the default group; ``groups``: the groups made since and not destroyed, which this
+#: process is in; ``groups_made``: how many groups were made, the default one included (every
+#: process counts each, member or not, so that the next has the same name on every process).
+_state = {"group": None, "previous_excepthook": None, "groups": [], "groups_made": 0}
 
 
 class ProcessGroup:
     """The processes that run collectives together, as ``torch.distributed.ProcessGroup``:
     ``rank()`` is this process's index among ``size()`` processes, ``name()`` the backend's name.
 
-    ``init_process_group`` makes the one chainrule has, the default group (``group.WORLD``), on
-    the communicator that moves its arrays (MPI's, or the world of this one process).
+    ``init_process_group`` makes the default group (``group.WORLD``), ``new_group`` the others, each
+    on a communicator that moves arrays among its own processes alone. ``ranks`` are their global
+    ranks (in the default group), in group order: group rank ``i`` is global rank ``ranks[i]``.
+    PyTorch names its groups "0", "1", ... in the order they are made, the default group first.
     """
 
-    def __init__(self, communicator, backend):
+    def __init__(self, communicator, backend, ranks, group_name="0", group_desc="default_pg"):
         self.communicator = communicator
         self._backend = backend
+        self.ranks = list(ranks)
+        self.group_name = group_name
+        self.group_desc = group_desc
 
     def rank(self):
         return self.communicator.rank
@@ -54,13 +64,8 @@ class ProcessGroup:
         """The backend the group was made with: "mpi" or "gloo"."""
         return self._backend
 
-    @property
-    def group_name(self):
-        return "0"  # PyTorch numbers its groups from 0; the default group is the first
-
-    @property
-    def group_desc(self):
-        return "default_pg"
+    def __repr__(self):
+        return f"ProcessGroup(group_name={self.group_name!r}, ranks={self.ranks}, backend={self._backend!r})"
 
 
 class _WorldMeta(type):
@@ -77,8 +82,8 @@ class group(metaclass=_WorldMeta):
 
 
 class GroupMember(metaclass=_WorldMeta):
-    """``GroupMember.WORLD``, the default group, and ``NON_GROUP_MEMBER``, PyTorch's rank of a process
-    outside a group (every process is in chainrule's one group)."""
+    """``GroupMember.WORLD``, the default group, and ``NON_GROUP_MEMBER``, what ``new_group`` returns
+    on a process outside the group made (collectives given it warn and do nothing, as PyTorch's)."""
 
     NON_GROUP_MEMBER = -100
 
@@ -134,7 +139,7 @@ def init_process_group(
                 f"init_process_group: {name}={given} was given but the MPI launcher assigned "
                 f"{name}={assigned}; leave it out (MPI decides) or launch with that many processes"
             )
-    _state["group"] = ProcessGroup(communicator, backend_name)
+    _state.update(group=ProcessGroup(communicator, backend_name, range(communicator.size)), groups=[], groups_made=1)
     if communicator.size > 1:
         _state["previous_excepthook"] = sys.excepthook
         sys.excepthook = _end_every_process_on_error
@@ -177,16 +182,26 @@ def _meeting_point(init_method):
 
 
 def destroy_process_group(group=None):
-    """Leave the process group (MPI itself is finalized when Python exits)."""
+    """Leave ``group``; for None (or ``group.WORLD``), every group, the default one included (MPI
+    itself is finalized when Python exits). ``NON_GROUP_MEMBER`` is no group to leave."""
+    if group == GroupMember.NON_GROUP_MEMBER:
+        return
+    if group is not None and group is not _state["group"]:
+        if not any(group is made for made in _state["groups"]):
+            raise ValueError("Invalid process group specified")
+        _state["groups"] = [made for made in _state["groups"] if made is not group]
+        return
     default_group()
     if _state["previous_excepthook"] is not None:
         sys.excepthook = _state["previous_excepthook"]
-    _state.update(group=None, previous_excepthook=None)
+    _state.update(group=None, previous_excepthook=None, groups=[], groups_made=0)
 
 
 def get_backend(group=None):
     """The backend the group was made with: "mpi" or "gloo"."""
-    return default_group().name()
+    if group == GroupMember.NON_GROUP_MEMBER:
+        raise ValueError("Invalid process group specified")
+    return resolve(group).name()
 
 
 def is_initialized():
@@ -206,19 +221,75 @@ def is_torchelastic_launched():
 
 
 def get_rank(group=None):
-    """This process's index in the group, 0 to ``get_world_size() - 1``."""
-    return default_communicator().rank
+    """This process's index in ``group`` (None: the default group), 0 to ``get_world_size(group) - 1``;
+    -1 given ``NON_GROUP_MEMBER``, what a process outside a group got for it."""
+    if group == GroupMember.NON_GROUP_MEMBER:
+        return -1
+    return resolve(group).rank()
 
 
 def get_world_size(group=None):
-    """The number of processes in the group."""
-    return default_communicator().size
+    """The number of processes in ``group`` (None: the default group); -1 given ``NON_GROUP_MEMBER``."""
+    if group == GroupMember.NON_GROUP_MEMBER:
+        return -1
+    return resolve(group).size()
 
 
 def get_process_group_ranks(group):
-    """The global ranks of the processes in ``group`` (None: the default group), in group order;
-    chainrule's one group is the world, so they are ``0 .. get_world_size() - 1``."""
-    return list(range(default_communicator().size))
+    """The global ranks of the processes in ``group`` (None: the default group), in group order."""
+    return list(resolve(group).ranks)
+
+
+def resolve(group):
+    """``group``, or the default group for None (ValueError before ``init_process_group``)."""
+    return default_group() if group is None else group
+
+
+def registered(group):
+    """``group`` (None: the default group), checked to be one made since ``init_process_group``
+    and not destroyed, as PyTorch's rank translations check it (ValueError)."""
+    group = resolve(group)
+    if group is not _state["group"] and not any(group is made for made in _state["groups"]):
+        raise ValueError(f"Group {group} is not registered, please create group with torch.distributed.new_group API")
+    return group
+
+
+def get_group_rank(group, global_rank):
+    """The rank in ``group`` of the process of global rank ``global_rank`` (the same number for the
+    default group); ValueError if that process is not in ``group``."""
+    if group is GroupMember.WORLD:
+        return global_rank
+    ranks = registered(group).ranks
+    if global_rank not in ranks:
+        raise ValueError(f"Global rank {global_rank} is not part of group {group}")
+    return ranks.index(global_rank)
+
+
+def get_global_rank(group, group_rank):
+    """The global rank of the process of rank ``group_rank`` in ``group`` (the same number for the
+    default group); ValueError if the group has no such rank."""
+    if group is GroupMember.WORLD:
+        return group_rank
+    ranks = registered(group).ranks
+    if group_rank not in range(len(ranks)):
+        raise ValueError(f"Group rank {group_rank} is not part of group {group}")
+    return ranks[group_rank]
+
+
+def next_group_name(ranks, hashed):
+    """The name of the group of ``ranks`` being made: "1", "2", ... in the order of ``new_group``
+    calls, which every process makes alike; or, ``hashed`` (the group's processes alone make it),
+    as PyTorch then names it, a hash of the ranks and of how many groups this process holds."""
+    if hashed:
+        held = "_".join([*map(str, ranks), str(1 + len(_state["groups"]))])
+        return hashlib.sha1(held.encode(), usedforsecurity=False).hexdigest()
+    _state["groups_made"] += 1
+    return str(_state["groups_made"] - 1)
+
+
+def add_group(made):
+    """Register ``made``, a group ``new_group`` made that this process is in."""
+    _state["groups"].append(made)
 
 
 def default_group():

@@ -9,6 +9,9 @@ Every collective is then one exchange through process 0: each process sends it i
 0 computes what each process gets (a reduction, a concatenation, a routing) and sends it back. That
 is two messages per process and collective, simpler than MPI's algorithms, and enough for the few
 processes of one machine. An exchange ends before the call returns, so requests are done at once.
+
+A group of part of the processes (``new_group``) exchanges the same way through its first process,
+over the processes' mailboxes (``mailbox.py``) instead of the sockets to process 0.
 """
 import os
 import socket
@@ -124,6 +127,66 @@ class TCPCommunicator:
     def abort(self, exit_code):
         """End this process at once; the others see their connection close and end in turn."""
         os._exit(exit_code)
+
+    def subgroup(self, ranks, name):
+        """The communicator of the processes ``ranks`` (global ranks), which each of them makes alone."""
+        return TCPSubgroupCommunicator(self, ranks, name)
+
+
+class TCPSubgroupCommunicator(TCPCommunicator):
+    """The processes ``world_ranks`` of a TCP world (``world``), for the group named ``name``:
+    ``rank`` is this process's index in ``world_ranks``, and every rank given to it is one of those
+    indices.
+
+    Its collectives are the world's exchanges through the group's first process instead of process
+    0, and all its messages travel between the processes' mailboxes, tagged with the group's name:
+    they are never taken for another group's, nor for the world's ``send``/``recv``.
+    """
+
+    def __init__(self, world, world_ranks, name):
+        self.world_ranks, self.name = list(world_ranks), name
+        self.rank, self.size = self.world_ranks.index(world.rank), len(self.world_ranks)
+        self.mailbox, self.mailboxes = world.mailbox, world.mailboxes
+
+    def exchange(self, part, results_of):
+        tag, first = (self.name, "collective"), self.world_ranks[0]
+        if self.rank != 0:
+            self._post(first, tag, part)
+            return self.mailbox.take(first, tag)
+        parts = [part] + [self.mailbox.take(source, tag) for source in self.world_ranks[1:]]
+        results = results_of(parts)
+        for rank in range(1, self.size):
+            self._post(self.world_ranks[rank], tag, results[rank])
+        return results[0]
+
+    def send(self, array, destination, tag):
+        self._post(self.world_ranks[destination], (self.name, tag), array)
+        return Done()
+
+    def receive(self, buffer, source, tag):
+        sender = None if source is None else self.world_ranks[source]
+        return _GroupReceive(self.mailbox.receive(buffer, sender, (self.name, tag)), self.world_ranks)
+
+    def _post(self, world_rank, tag, value):
+        self.mailbox.post(world_rank, self.mailboxes[world_rank], tag, value)
+
+
+class _GroupReceive:
+    """A receive of a group's message; ``source`` is its sender's rank in the group (``world_ranks``' index)."""
+
+    def __init__(self, request, world_ranks):
+        self._request, self._world_ranks = request, world_ranks
+
+    def Wait(self):
+        self._request.Wait()
+
+    def Test(self):
+        return self._request.Test()
+
+    @property
+    def source(self):
+        sender = self._request.source
+        return None if sender is None else self._world_ranks.index(sender)
 
 
 def _reduce(parts, op):

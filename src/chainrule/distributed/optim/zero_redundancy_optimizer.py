@@ -24,7 +24,7 @@ from itertools import chain
 from chainrule.creation import empty, zeros
 from chainrule.distributed.algorithms.join import Join, Joinable, JoinHook
 from chainrule.distributed.collectives import broadcast, broadcast_object_list
-from chainrule.distributed.process_group import get_rank, get_world_size, group
+from chainrule.distributed.process_group import get_global_rank, get_rank, get_world_size, group
 from chainrule.optim.optimizer import Optimizer
 from chainrule.queries import typename
 from chainrule.tensor import Tensor
@@ -94,7 +94,7 @@ class ZeroRedundancyOptimizer(Optimizer, Joinable):
         self.process_group = process_group if process_group is not None else group.WORLD
         self.world_size = get_world_size(self.process_group)
         self.rank = get_rank(self.process_group)
-        self.global_rank = self.rank  # chainrule's one group holds every process, in rank order
+        self.global_rank = get_global_rank(self.process_group, self.rank)
 
         self._overlap_with_ddp = False
         self._optim_defaults = defaults
@@ -237,9 +237,9 @@ class ZeroRedundancyOptimizer(Optimizer, Joinable):
     def _broadcast_params_from_rank(self, rank):
         """Start broadcasting ``rank``'s share (its bucket, or parameter by parameter); the Works."""
         if self.parameters_as_bucket_view:
-            return [broadcast(self._buckets[rank], src=rank, group=self.process_group, async_op=True)]
+            return [broadcast(self._buckets[rank], group=self.process_group, group_src=rank, async_op=True)]
         return [
-            broadcast(param.data, src=rank, group=self.process_group, async_op=True)
+            broadcast(param.data, group=self.process_group, group_src=rank, async_op=True)
             for param_group in self._partition_parameters()[rank]
             for param in param_group["params"]
         ]
@@ -300,7 +300,7 @@ class ZeroRedundancyOptimizer(Optimizer, Joinable):
         self._all_state_dicts = []
         for rank in range(self.world_size):
             message = [self.optim.state_dict() if rank == self.rank else None]
-            broadcast_object_list(message, src=rank, group=self.process_group)
+            broadcast_object_list(message, group=self.process_group, group_src=rank)
             if self.rank == to:
                 self._all_state_dicts.append(message[0])
 
