@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import chainrule  # noqa: E402
-from benchmarks import chain, conv, data_loading, mlp  # noqa: E402
+from benchmarks import chain, conv, data_loading, mlp, recurrent  # noqa: E402
 from benchmarks.timing import median_time  # noqa: E402
 
 torch.set_num_threads(2)
@@ -151,6 +151,21 @@ def run_conv_layer(repeats):
     return "Conv2d(64, 64, 3, padding=1) forward + backward, 32x64x32x32", results, "ms", agree
 
 
+def run_lstm(repeats):
+    X, y = recurrent.data()
+    arrays = recurrent.weights()
+    results, first_losses = {}, {}
+    for label, lib in (("chainrule", chainrule), ("pytorch", torch)):
+        step, losses = recurrent.library_step(lib, arrays, X, y)
+        results[label] = median_time(step, repeats=repeats, inner=3)
+        first_losses[label] = losses[:3]
+    step, losses = recurrent.numpy_step(arrays, X, y)
+    results["numpy"] = median_time(step, repeats=repeats, inner=3)
+    first_losses["numpy"] = losses[:3]
+    agree = all(np.allclose(first_losses[k], first_losses["pytorch"], rtol=1e-4, atol=1e-6) for k in ("chainrule", "numpy"))
+    return "LSTM(32, 128) over 50 steps, batch 32, last step classified, SGD", results, "ms/step", agree
+
+
 def run_chain(length, repeats):
     results = {}
     grads = {}
@@ -259,6 +274,7 @@ def main(argv=None):
         ("eval", lambda: run_eval(repeats)),
         ("LeNet", lambda: run_lenet(repeats)),
         ("Conv2d", lambda: run_conv_layer(repeats)),
+        ("LSTM", lambda: run_lstm(repeats)),
         ("chain 10,000", lambda: run_chain(10_000, repeats)),
         ("chain 100,000", lambda: run_chain(100_000, 3)),
         ("DataLoader", lambda: run_data_loading(repeats)),

@@ -173,15 +173,12 @@ def _recurrent(mode, input, second, *rest):
         initial = (hx,)
     projected = mode == "LSTM" and initial[0].shape[-1] != initial[1].shape[-1]  # h of size proj_size, c of hidden_size
     weights = _grouped_weights(params, has_biases, num_layers, bidirectional, projected, name)
-    if packed:
-        steps_input = input
-    else:
+    if not packed:
         if input.ndim != 3:
             raise RuntimeError(f"{name}: input must have 3 dimensions (L, N, features), or (N, L, features) with batch_first, got {input.ndim}")
-        steps = input.transpose(0, 1) if batch_first else input
-        batch_sizes = [steps.shape[1]] * steps.shape[0]
-        steps_input = steps.reshape(-1, steps.shape[2])
-    output, final = rnn.run_layers(mode, steps_input, batch_sizes, initial, weights, num_layers, dropout, train, packed)
+        input = input.transpose(0, 1) if batch_first else input
+        batch_sizes = [input.shape[1]] * input.shape[0]
+    output, final = rnn.run_layers(mode, input, batch_sizes, initial, weights, num_layers, dropout, train, packed)
     if batch_first and not packed:
         output = output.transpose(0, 1)
     return (output, *final)

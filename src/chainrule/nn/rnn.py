@@ -12,7 +12,11 @@ the gradient through time (backpropagation through time) is just the autograd of
 
 The layers stack ``num_layers`` of these (each layer reading the previous layer's outputs, with
 dropout in between in training) and, with ``bidirectional``, run a second cell from the last step
-to the first and concatenate both directions' outputs. Parameters are named and shaped as
+to the first and concatenate both directions' outputs. Where PyTorch's CPU runs an LSTM layer as
+one oneDNN operation (a padded float32 sequence, no projections: ``MkldnnRnnLayerBackward0`` in
+its graph), so does chainrule, ``ops/lstm_layer.py``, with the same formulas and the same graph;
+elsewhere (GRU, RNN, float64, packed sequences, projections) the cells run step by step, as
+PyTorch's own loop runs them. Parameters are named and shaped as
 PyTorch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``), so
 state dicts load either way.
 """
@@ -22,6 +26,8 @@ import warnings
 
 from chainrule import dtypes
 from chainrule.backend import as_array
+from chainrule.backends import mkldnn
+from chainrule.caller_warnings import warn_once
 from chainrule.creation import empty, zeros
 from chainrule.nn import functional as F
 from chainrule.nn import init
@@ -29,6 +35,7 @@ from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops.join import cat, stack
+from chainrule.ops.lstm_layer import LstmLayer
 from chainrule.ops.shape import Transpose
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -50,7 +57,7 @@ def lstm_step(input_part, state, weight_hh, bias_hh, weight_hr=None):
     cell = F.sigmoid(forget_gate) * cell + F.sigmoid(input_gate) * F.tanh(cell_gate)
     hidden = F.sigmoid(output_gate) * F.tanh(cell)
     if weight_hr is not None:
-        hidden = F.linear(hidden, weight_hr)
+        hidden = hidden @ weight_hr.t()  # as PyTorch's step: an MmBackward0 of the transposed weight
     return hidden, cell
 
 
@@ -142,33 +149,55 @@ def run_direction(mode, steps_input, batch_sizes, state, weights, reverse):
     return outputs, state
 
 
-def run_layers(mode, steps_input, batch_sizes, initial, weights, num_layers, dropout, train, packed):
+def _runs_as_one_operation(mode, layer_input, weights, packed):
+    """Whether a layer runs as one ``LstmLayer`` operation, as PyTorch hands it to oneDNN: an
+    LSTM over a padded float32 sequence, not empty, without projections, while
+    ``backends.mkldnn.enabled`` (else the cells run step by step, as PyTorch's own loop)."""
+    if mode != "LSTM" or packed or layer_input.dtype != dtypes.float32 or not mkldnn.enabled or layer_input.numel() == 0:
+        return False
+    if weights[4] is not None:
+        warn_once("lstm projections without oneDNN", "LSTM with projections is not supported with oneDNN. Using default implementation.")
+        return False
+    return True
+
+
+def run_layers(mode, layer_input, batch_sizes, initial, weights, num_layers, dropout, train, packed):
     """A stack of ``num_layers`` recurrent layers over a sequence (what ``torch.lstm`` computes).
 
-    ``steps_input`` (sum of batch_sizes, input_size) holds the steps one after the other (see
-    ``run_direction``); ``initial`` is the state, a tuple of (num_layers · D, N, size) tensors;
-    ``weights`` one (W_ih, W_hh, b_ih, b_hh, W_hr) per layer and direction, each layer's forward
-    direction first (D = 2 for a bidirectional network, else 1). Each layer reads the previous
-    one's outputs (both directions concatenated), through dropout with probability ``dropout``
-    between layers when ``train``. Returns the last layer's outputs, (sum of batch_sizes, D · H_out)
-    when ``packed``, else (L, N, D · H_out), and the last states, stacked as ``initial``.
+    ``layer_input`` is (L, N, input_size), or when ``packed`` (sum of batch_sizes, input_size) with
+    the steps one after the other (see ``run_direction``); ``initial`` is the state, a tuple of
+    (num_layers · D, N, size) tensors; ``weights`` one (W_ih, W_hh, b_ih, b_hh, W_hr) per layer and
+    direction, each layer's forward direction first (D = 2 for a bidirectional network, else 1).
+    Each layer reads the previous one's outputs (both directions concatenated), through dropout
+    with probability ``dropout`` between layers when ``train``. Returns the last layer's outputs,
+    (sum of batch_sizes, D · H_out) when ``packed``, else (L, N, D · H_out), and the last states,
+    stacked as ``initial``.
     """
     directions = len(weights) // num_layers
     last_states = []
     for layer in range(num_layers):
         direction_outputs = []
+        one_operation = _runs_as_one_operation(mode, layer_input, weights[layer * directions], packed)
+        if one_operation:
+            layer_input = layer_input.contiguous()  # as PyTorch's oneDNN path (a CloneBackward0 of a batch-first input)
+        steps_input = layer_input if packed or one_operation else layer_input.reshape(-1, layer_input.shape[-1])
         for direction in range(directions):
             row = layer * directions + direction
             state = tuple(part[row] for part in initial)
+            if one_operation:
+                weight_ih, weight_hh, bias_ih, bias_hh, _ = weights[row]
+                output, *last = LstmLayer.apply(steps_input, weight_ih, weight_hh, bias_ih, bias_hh, *state, direction == 1)
+                direction_outputs.append(output)
+                last_states.append(last)
+                continue
             outputs, last = run_direction(mode, steps_input, batch_sizes, state, weights[row], direction == 1)
             # a padded batch's steps are stacked to (L, N, H_out), as PyTorch's (its output is a StackBackward0)
             direction_outputs.append(cat(outputs) if packed else stack(outputs))
             last_states.append(last)
-        layer_output = cat(direction_outputs, -1) if directions > 1 else direction_outputs[0]
+        layer_input = cat(direction_outputs, -1) if directions > 1 else direction_outputs[0]
         if dropout and train and layer < num_layers - 1:
-            layer_output = F.dropout(layer_output, dropout, training=True)
-        steps_input = layer_output if packed else layer_output.reshape(-1, layer_output.shape[-1])
-    return (steps_input if packed else layer_output), tuple(stack(parts) for parts in zip(*last_states))
+            layer_input = F.dropout(layer_input, dropout, training=True)
+    return layer_input, tuple(stack(parts) for parts in zip(*last_states))
 
 
 # ----------------------------------------------------------------------------- whole sequences
@@ -312,7 +341,6 @@ class RNNBase(Module):
             initial = self._initial_states(hx, batch_sizes[0], input.dtype, batched)
             if sorted_indices is not None:  # the state of sequence b goes where b went in the sorting
                 initial = tuple(part.index_select(1, sorted_indices) for part in initial)
-            steps_input = input
         else:
             if not batched:
                 input = input.unsqueeze(0 if self.batch_first else 1)
@@ -323,9 +351,8 @@ class RNNBase(Module):
             if length == 0:
                 raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             batch_sizes = [batch] * length
-            steps_input = input.reshape(length * batch, input.shape[2])
         weights = [self._weights(layer, suffix) for layer in range(self.num_layers) for suffix in self._direction_suffixes()]
-        output, final = run_layers(self.mode, steps_input, batch_sizes, initial, weights, self.num_layers, self.dropout, self.training, packed)
+        output, final = run_layers(self.mode, input, batch_sizes, initial, weights, self.num_layers, self.dropout, self.training, packed)
         if packed:
             if unsorted_indices is not None:
                 final = tuple(part.index_select(1, unsorted_indices) for part in final)
