@@ -119,6 +119,12 @@ def subgroup_calls(torch, dist, rank):
         dist.all_reduce(tensor, group=local)
         local = [local.group_name, tensor.tolist()]
     results["local synchronization"] = local
+    # DistributedDataParallel over a pair: the pair's first process's weights, gradients averaged in the pair
+    torch.manual_seed(rank)
+    model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1), process_group=pair)
+    results["DDP weights"] = model.module.weight.tolist()
+    model(torch.tensor([[rank + 1.0, -rank]])).sum().backward()
+    results["DDP gradients"] = [model.module.weight.grad.tolist(), model.module.bias.grad.tolist()]
     dist.barrier()
     dist.destroy_process_group(odd)
     results["destroyed"] = error_of(lambda: dist.get_global_rank(odd, 0))[0] if member(odd) else None
@@ -138,6 +144,8 @@ def check(ours):
     assert ours[3]["all_to_all_single"] == [202.0, 203.0, 302.0, 303.0] and ours[3]["reduce"] == [7.0]
     assert ours[2]["gather"] == [[2.0], [3.0]] and [result["scatter"] for result in ours] == [[1.5], [1.25], [3.5], [3.25]]
     assert ours[2]["broadcast_object_list"] == ["from 3"] and ours[1]["all_gather_object"] == [{"rank": 0}, {"rank": 1}]
+    assert ours[1]["DDP weights"] == ours[0]["DDP weights"] != ours[2]["DDP weights"] == ours[3]["DDP weights"]
+    assert ours[3]["DDP gradients"] == ours[2]["DDP gradients"] == [[[3.5, -2.5]], [1.0]]
     assert ours[3]["recv"] == [2, [2.0, 1.0]] and ours[3]["recv any source"] == [2, [2.0, 2.0]]
     assert [result["batch_isend_irecv"][0] for result in ours] == [[20.0], [30.0], [0.0], [10.0]]
     assert "outside odd" not in ours[1] and ours[0]["outside odd"] == [[None, None, -1], [1.0], [

@@ -10,8 +10,7 @@ import contextlib
 
 from chainrule.autograd.function import not_replayable
 from chainrule.autograd.grad_mode import is_grad_enabled
-from chainrule.distributed import broadcast, get_backend, get_rank, get_world_size, is_initialized
-from chainrule.distributed.process_group import default_communicator
+from chainrule.distributed import all_gather_object, broadcast, get_backend, get_rank, get_world_size, group, is_initialized
 from chainrule.nn.module import Module
 from chainrule.nn.parallel.reducer import Reducer
 from chainrule.utils._pytree import tree_leaves
@@ -34,9 +33,12 @@ class DistributedDataParallel(Module):
             frozen head): after each forward, the parameters its output does not depend on are
             averaged as zeros, and keep ``.grad`` None where no process used them.
         init_sync: broadcast rank 0's parameters and buffers when wrapping.
+        process_group: the processes that train this model together (``new_group``; default: all
+            of them); "rank 0" above is then the group's first process, and every member wraps its
+            model in the same order as the others.
 
     The other arguments of PyTorch's signature are accepted for compatibility: ``device_ids`` and
-    ``output_device`` do not apply on the CPU, and only the default process group exists.
+    ``output_device`` do not apply on the CPU.
     """
 
     def __init__(
@@ -59,6 +61,8 @@ class DistributedDataParallel(Module):
                 "Default process group has not been initialized, please make sure to call init_process_group."
             )
         self.module = module
+        # the processes that train this model together, as PyTorch's attribute (None: all of them)
+        self.process_group = process_group if process_group is not None else group.WORLD
         self.broadcast_buffers = broadcast_buffers
         # the settings as PyTorch's DDP keeps them, for trainers that read them (Lightning's DDP)
         self.find_unused_parameters = find_unused_parameters
@@ -66,12 +70,12 @@ class DistributedDataParallel(Module):
         self.static_graph = static_graph  # chainrule's buckets are fixed anyway
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
-        verify_same_parameters(module)
+        verify_same_parameters(module, self.process_group)
         if init_sync:
             self._broadcast(list(module.parameters()) + list(module.buffers()))
         cap_mb = 25 if bucket_cap_mb is None else bucket_cap_mb
         self.bucket_bytes_cap = int(cap_mb * 1024 * 1024)
-        self.reducer = Reducer(module.parameters(), self.bucket_bytes_cap, find_unused_parameters)
+        self.reducer = Reducer(module.parameters(), self.bucket_bytes_cap, find_unused_parameters, self.process_group)
 
     def forward(self, *inputs, **kwargs):
         # It gets the reducer ready for the next backward (or raises for the last one unfinished):
@@ -106,8 +110,8 @@ class DistributedDataParallel(Module):
         parameters = self.reducer.parameters
         return {
             "backend_name": get_backend(),
-            "world_size": get_world_size(),
-            "rank": get_rank(),
+            "world_size": get_world_size(self.process_group),
+            "rank": get_rank(self.process_group),
             "module_name": type(self.module).__name__,
             "num_parameter_tensors": len(parameters),
             "total_parameter_size_bytes": sum(parameter._array.nbytes for parameter in parameters),
@@ -119,22 +123,22 @@ class DistributedDataParallel(Module):
             "static_graph": int(self.static_graph),
         }
 
-    @staticmethod
-    def _broadcast(tensors):
-        if get_world_size() > 1:
+    def _broadcast(self, tensors):
+        """The group's first process's values of ``tensors``, copied into every other's."""
+        if get_world_size(self.process_group) > 1:
             for tensor in tensors:
-                broadcast(tensor, src=0)
+                broadcast(tensor, group=self.process_group, group_src=0)
 
 
-def verify_same_parameters(module):
-    """Raise, on every process, if the processes' models do not have the same parameters.
+def verify_same_parameters(module, process_group=None):
+    """Raise, on every process of ``process_group``, if their models do not have the same parameters.
 
     Broadcasting rank 0's weights into a model of another shape would fail deep inside MPI, or worse,
     silently train different models; comparing names, shapes and dtypes first says what differs.
     """
-    communicator = default_communicator()
     layout = [(name, tuple(parameter.shape), str(parameter.dtype)) for name, parameter in module.named_parameters()]
-    layouts = communicator.all_gather_object(layout)
+    layouts = [None] * get_world_size(process_group)
+    all_gather_object(layouts, layout, group=process_group)
     reference = layouts[0]
     for rank, other in enumerate(layouts[1:], start=1):
         if other == reference:

@@ -35,8 +35,9 @@ FIRST_BUCKET_BYTES = 1024 * 1024
 class Bucket:
     """Parameters whose gradients travel together, in one flat array."""
 
-    def __init__(self, parameters):
+    def __init__(self, parameters, group=None):
         self.parameters = parameters
+        self.group = group  # the processes that average (None: all of them)
         self.flat = None
         self.work = None
 
@@ -56,7 +57,7 @@ class Bucket:
             else:
                 self.flat[offset : offset + size] = parameter.grad._array.reshape(-1)
             offset += size
-        self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.SUM, async_op=True)
+        self.work = all_reduce(tensor_from_array(self.flat), op=ReduceOp.SUM, group=self.group, async_op=True)
 
     def finish(self, world_size, used_anywhere):
         """Wait for the sum and write the average, sum / world_size, into the ``.grad`` of each
@@ -75,10 +76,10 @@ class Bucket:
         self.work = None
 
 
-def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET_BYTES):
+def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET_BYTES, group=None):
     """Group ``parameters`` (already in reverse registration order) into buckets of one dtype each,
     closing a bucket once it holds at least its cap: ``bucket_cap_bytes``, and for the first one at
-    most ``first_bucket_bytes``."""
+    most ``first_bucket_bytes``; each averaged over the processes of ``group``."""
     first_bucket_bytes = min(first_bucket_bytes, bucket_cap_bytes)
     buckets, current, current_bytes = [], [], 0
     for parameter in parameters:
@@ -92,7 +93,7 @@ def assign_buckets(parameters, bucket_cap_bytes, first_bucket_bytes=FIRST_BUCKET
             current, current_bytes = [], 0
     if current:
         buckets.append(current)
-    return [Bucket(members) for members in buckets]
+    return [Bucket(members, group) for members in buckets]
 
 
 class Reducer:
@@ -102,10 +103,11 @@ class Reducer:
     next backward averages the gradients (outside ``no_sync()``) or only accumulates them locally.
     """
 
-    def __init__(self, parameters, bucket_cap_bytes, find_unused_parameters=False):
+    def __init__(self, parameters, bucket_cap_bytes, find_unused_parameters=False, group=None):
         self.parameters = [parameter for parameter in parameters if parameter.requires_grad]
         self.find_unused_parameters = find_unused_parameters
-        self.buckets = assign_buckets(list(reversed(self.parameters)), bucket_cap_bytes)
+        self.group = group  # the processes that average (None: all of them)
+        self.buckets = assign_buckets(list(reversed(self.parameters)), bucket_cap_bytes, group=group)
         self.bucket_of = {}
         for index, bucket in enumerate(self.buckets):
             for parameter in bucket.parameters:
@@ -178,7 +180,7 @@ class Reducer:
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
             used_anywhere = self._used_anywhere()
-            world_size = get_world_size()
+            world_size = get_world_size(self.group)
             for bucket in self.buckets:
                 bucket.finish(world_size, used_anywhere)
             self._reset()
@@ -190,7 +192,7 @@ class Reducer:
         if not self.find_unused_parameters:
             return lambda parameter: True
         used = xp.array([id(parameter) in self.used_ids for parameter in self.parameters], dtype=xp.int32)
-        all_reduce(tensor_from_array(used), op=ReduceOp.MAX)
+        all_reduce(tensor_from_array(used), op=ReduceOp.MAX, group=self.group)
         position = {id(parameter): index for index, parameter in enumerate(self.parameters)}
         return lambda parameter: bool(used[position[id(parameter)]])
 
