@@ -368,3 +368,10 @@ def test_reading_a_meta_tensors_values_raises_pytorchs_exception_type(call):
         call(torch)
     with pytest.raises(type(expected.value)):
         call(chainrule)
+
+
+def test_joining_meta_tensors_gives_a_meta_tensor_of_the_joined_shape():
+    first, second = chainrule.zeros(2, 3, device="meta"), chainrule.ones(1, 3, dtype=chainrule.float64, device="meta")
+    joined, stacked = chainrule.cat([first, second]), chainrule.stack([first, first], dim=-1)
+    assert (joined.device.type, tuple(joined.shape), joined.dtype) == ("meta", (3, 3), chainrule.float64)
+    assert (stacked.device.type, tuple(stacked.shape)) == ("meta", (2, 3, 2))

@@ -223,6 +223,18 @@ class MetaArray(ndarray):
             return tuple(numpy.asarray(part).view(MetaArray) for part in result)
         return numpy.asarray(result).view(MetaArray)
 
+    def __array_function__(self, function, types, args, kwargs):
+        """``concatenate`` and ``stack`` of arrays among which a meta array: a meta array, its shape
+        and dtype those of the same join of stand-ins with no elements (one more leading dimension,
+        of size 0), so nothing of the result's size is made; other functions as NumPy's."""
+        if function is numpy.concatenate or function is numpy.stack:
+            arrays, *rest = args
+            axis = rest.pop(0) if rest else kwargs.pop("axis", 0)
+            stand_ins = [numpy.empty((0,) + numpy.shape(value), numpy.asarray(value).dtype) for value in arrays]
+            joined = function(stand_ins, axis + 1 if axis is not None and axis >= 0 else axis, *rest, **kwargs)
+            return meta_array(joined.shape[1:], joined.dtype)
+        return super().__array_function__(function, types, args, kwargs)
+
 
 def _meta_elementwise(ufunc, arrays, kwargs):
     """``ufunc(*arrays)`` as meta arrays: the ufunc of one element of each operand (Python numbers

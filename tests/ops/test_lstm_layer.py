@@ -167,3 +167,23 @@ def test_where_pytorch_steps_the_cells_one_by_one_so_does_chainrule(case):
         assert projection_warnings == (expected if case == "projections" else [])
     assert graphs[0] == graphs[1]
     assert "MkldnnRnnLayerBackward0" not in repr(graphs[0])
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_on_the_meta_device_the_layers_give_meta_outputs_of_torchs_shapes_and_graph(kind):
+    """PyTorch's oneDNN path is the CPU's: on 'meta' it steps the cells (a StackBackward0)."""
+    results = []
+    for lib in (chainrule, torch):
+        module = getattr(lib.nn, kind)(4, 5, num_layers=2, batch_first=True, device="meta")
+        output, state = module(lib.randn(2, 3, 4, device="meta", requires_grad=True))
+        hidden = state[0] if kind == "LSTM" else state
+        results.append((output.device.type, hidden.device.type, tuple(output.shape), tuple(hidden.shape), structure(output.grad_fn, depth=1)))
+    assert results[0] == results[1]
+    assert results[0][:2] == ("meta", "meta")
+
+
+def test_a_state_of_another_dtype_than_the_input_raises_torchs_error():
+    model = chainrule.nn.LSTM(4, 5)
+    state = chainrule.zeros(1, 2, 5, dtype=chainrule.float64)
+    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"):
+        model(chainrule.randn(3, 2, 4), (state, state))

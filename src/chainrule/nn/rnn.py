@@ -149,11 +149,17 @@ def run_direction(mode, steps_input, batch_sizes, state, weights, reverse):
     return outputs, state
 
 
-def _runs_as_one_operation(mode, layer_input, weights, packed):
+def _runs_as_one_operation(mode, layer_input, weights, initial, packed):
     """Whether a layer runs as one ``LstmLayer`` operation, as PyTorch hands it to oneDNN: an
-    LSTM over a padded float32 sequence, not empty, without projections, while
-    ``backends.mkldnn.enabled`` (else the cells run step by step, as PyTorch's own loop)."""
-    if mode != "LSTM" or packed or layer_input.dtype != dtypes.float32 or not mkldnn.enabled or layer_input.numel() == 0:
+    LSTM over a padded float32 sequence on the CPU (not 'meta'), not empty, without projections,
+    while ``backends.mkldnn.enabled`` (else the cells run step by step, as PyTorch's own loop). A
+    state of another dtype than the input steps too, and the first step's product raises PyTorch's
+    error."""
+    if mode != "LSTM" or packed or layer_input.dtype != dtypes.float32 or not mkldnn.enabled:
+        return False
+    if layer_input.is_meta or layer_input.numel() == 0:
+        return False
+    if any(part.dtype != layer_input.dtype for part in initial):
         return False
     if weights[4] is not None:
         warn_once("lstm projections without oneDNN", "LSTM with projections is not supported with oneDNN. Using default implementation.")
@@ -177,7 +183,7 @@ def run_layers(mode, layer_input, batch_sizes, initial, weights, num_layers, dro
     last_states = []
     for layer in range(num_layers):
         direction_outputs = []
-        one_operation = _runs_as_one_operation(mode, layer_input, weights[layer * directions], packed)
+        one_operation = _runs_as_one_operation(mode, layer_input, weights[layer * directions], initial, packed)
         if one_operation:
             layer_input = layer_input.contiguous()  # as PyTorch's oneDNN path (a CloneBackward0 of a batch-first input)
         steps_input = layer_input if packed or one_operation else layer_input.reshape(-1, layer_input.shape[-1])
@@ -297,12 +303,13 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
             )
 
-    def _initial_states(self, hx, batch, dtype, batched):
-        """The initial state as a tuple of (num_layers · D, N, size) tensors (zeros where ``hx`` is None)."""
+    def _initial_states(self, hx, batch, like, batched):
+        """The initial state as a tuple of (num_layers · D, N, size) tensors (zeros of ``like``'s
+        dtype and device where ``hx`` is None)."""
         sizes = self._state_sizes()
         layers = self.num_layers * len(self._direction_suffixes())
         if hx is None:
-            return tuple(zeros(layers, batch, size, dtype=dtype) for size in sizes)
+            return tuple(zeros(layers, batch, size, dtype=like.dtype, device=like.device) for size in sizes)
         parts = hx if self.mode == "LSTM" else (hx,)
         if len(parts) != len(sizes):  # PyTorch indexes the pair: a tensor, or a tuple of one, lacks the second
             advice = f"(LSTM: pass the pair of states (h_0, c_0), got {'a tensor' if isinstance(hx, Tensor) else len(parts)})"
@@ -338,7 +345,7 @@ class RNNBase(Module):
             batched = input.ndim == 3
         self._check_input(input, packed)
         if packed:
-            initial = self._initial_states(hx, batch_sizes[0], input.dtype, batched)
+            initial = self._initial_states(hx, batch_sizes[0], input, batched)
             if sorted_indices is not None:  # the state of sequence b goes where b went in the sorting
                 initial = tuple(part.index_select(1, sorted_indices) for part in initial)
         else:
@@ -347,7 +354,7 @@ class RNNBase(Module):
             if self.batch_first:
                 input = input.transpose(0, 1)
             length, batch = input.shape[:2]
-            initial = self._initial_states(hx, batch, input.dtype, batched)
+            initial = self._initial_states(hx, batch, input, batched)
             if length == 0:
                 raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             batch_sizes = [batch] * length
