@@ -147,6 +147,24 @@ def test_backward_without_formula_raises_as_pytorch(lib):
 
 
 @LIBS
+def test_vmap_runs_a_custom_operator_once_per_element_but_grad_refuses_it(lib):
+    """vmap (nested too, any in_dims) runs an operator that has no batching rule element by element,
+    its autograd formula still recorded beneath; torch.func.grad refuses an operator's Function."""
+    op = numpy_sin_op(lib, with_autograd=True)
+    x = lib.tensor([[0.1, -1.2, 2.5], [0.3, 0.0, -0.7]], requires_grad=True)
+    y = lib.func.vmap(op, in_dims=1)(x)
+    np.testing.assert_allclose(y.detach().numpy(), np.sin(x.detach().numpy()).T, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos(x.detach().numpy()), rtol=1e-6)
+    nested = lib.func.vmap(lib.func.vmap(lambda t: op(t) * 2))(lib.ones(2, 3, 4))
+    assert nested.shape == (2, 3, 4) and np.allclose(nested.numpy(), 2 * np.sin(1.0))
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        lib.func.grad(lambda t: op(t).sum())(lib.ones(3))
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        lib.func.vmap(lib.func.grad(lambda t: op(t).sum()))(lib.ones(2, 3))
+
+
+@LIBS
 def test_two_outputs_keyword_only_setup_context_and_needs_input_grad(lib):
     Tensor, seen = lib.Tensor, {}
 

@@ -17,6 +17,12 @@ comes here (``apply``):
   an outer ``grad`` differentiates it, as PyTorch's does.
 
 Otherwise the Function runs as outside the transforms (``generate_vmap_rule``: once per element).
+
+The Function a custom operator generates (``torch.library.custom_op``, ``batched_by_fallback``) is
+an operator to the transforms: PyTorch's vmap runs an operator that has no batching rule once per
+element through its fallback, beneath every vmap innermost among the transforms, so those vmaps do
+not see it. Only the transforms outside them do: none, and the operator runs as outside the
+transforms; a ``grad`` one, and it is refused as any Function in the old form, as in PyTorch.
 """
 import sys
 from collections import namedtuple
@@ -54,6 +60,11 @@ def inside_vmap():
 
 def apply(cls, args):
     """``cls.apply(*args)`` for a custom Function called under the running transforms."""
+    running = _running
+    if getattr(cls, "batched_by_fallback", False):
+        running = _without_innermost_vmaps(_running)
+        if not running:
+            return _applied_outside_transforms(cls.apply, *args)
     if cls.setup_context is Function.setup_context:
         raise RuntimeError(
             "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, ...), it must "
@@ -61,20 +72,34 @@ def apply(cls, args):
             "https://pytorch.org/docs/main/notes/extending.func.html"
         )
     has_rule = cls.vmap is not Function.vmap
-    if not has_rule and not cls.generate_vmap_rule and any(kind == "vmap" for kind, _ in _running):
+    if not has_rule and not cls.generate_vmap_rule and any(kind == "vmap" for kind, _ in running):
         raise RuntimeError(
             f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please override and implement "
             f"the vmap staticmethod or set generate_vmap_rule=True. For more details, please see "
             f"https://pytorch.org/docs/main/notes/extending.func.html"
         )
-    if cls.jvp is Function.jvp and any(kind == "jvp" for kind, _ in _running):
+    if cls.jvp is Function.jvp and any(kind == "jvp" for kind, _ in running):
         raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with forward mode AD.")
-    kind, randomness = _running[-1]
-    function_module._func_transforms = None  # what the Function runs is no longer its own call
+    kind, randomness = running[-1]
+    if kind == "vmap" and has_rule:
+        return _applied_outside_transforms(_through_vmap_rule, cls, args, randomness)
+    return _applied_outside_transforms(cls.apply, *args)
+
+
+def _without_innermost_vmaps(running):
+    """The transforms ``running`` less the vmaps innermost among them."""
+    end = len(running)
+    while end and running[end - 1][0] == "vmap":
+        end -= 1
+    return running[:end]
+
+
+def _applied_outside_transforms(function, *args):
+    """``function(*args)``, in which a custom Function's apply is no longer this Function's own
+    call under the transforms: it runs as outside them."""
+    function_module._func_transforms = None
     try:
-        if kind == "vmap" and has_rule:
-            return _through_vmap_rule(cls, args, randomness)
-        return cls.apply(*args)
+        return function(*args)
     finally:
         function_module._func_transforms = sys.modules[__name__]
 

@@ -453,7 +453,9 @@ def autograd_function(op):
         return (*call_.inputs.flat(result), None)
 
     name = f"GeneratedBackwardFor_{op._namespace}_{op._opname}_{op._overloadname}"
-    generated = type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+    # batched_by_fallback: under vmap, an operator runs once per element (func/custom_functions.py)
+    members = {"forward": staticmethod(forward), "backward": staticmethod(backward), "batched_by_fallback": True}
+    generated = type(name, (Function,), members)
 
     def apply_with_lists(kernel, positional, keyword_only, recorded):
         tensor_lists = [argument.is_list and argument.is_tensor_like for argument in op._schema.arguments[: len(positional)]]
