@@ -172,8 +172,24 @@ def elementwise_order(operands, shape):
 
 def lies_otherwise(tensor):
     """Whether ``tensor``'s elements lie in memory otherwise than in row-major order, as PyTorch
-    counts its strides (a transposed view, a result laid out as its operands)."""
-    return not is_contiguous(tensor._array) and strides_are_pytorchs(tensor)
+    counts its strides (a transposed view, a result laid out as its operands). A view whose
+    dimensions lie outermost first with gaps between its rows (a slice of columns: an LSTM's gate,
+    ``x[:, :n]``) lies in row-major order: an elementwise result of it is row-major in PyTorch too."""
+    array = tensor._array
+    return not is_contiguous(array) and strides_are_pytorchs(tensor) and not _rows_in_order(array)
+
+
+def _rows_in_order(array):
+    """Whether the dimensions of ``array`` (those of more than one element) lie outermost first:
+    its strides fall strictly from the first to the last, none 0 (a broadcast) nor negative."""
+    previous = None
+    for size, stride in zip(array.shape, array.strides):
+        if size == 1:
+            continue
+        if stride <= 0 or (previous is not None and stride >= previous):
+            return False
+        previous = stride
+    return True
 
 
 #: How an operation's result lies in memory when its inputs do not lie row-major (an Op's
