@@ -59,8 +59,13 @@ class Split(Op):
     @staticmethod
     def forward(ctx, x, sizes, dim):
         ctx.dim = dim
-        boundaries = xp.cumsum(sizes[:-1])
-        return tuple(xp.split(x, boundaries, axis=dim))
+        # slices of x, views (what numpy.split gives, in a seventh of its time: an RNN splits every step)
+        place, pieces, start = [slice(None)] * x.ndim, [], 0
+        for size in sizes:
+            place[dim] = slice(start, start + size)
+            pieces.append(x[tuple(place)])
+            start += size
+        return tuple(pieces)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
