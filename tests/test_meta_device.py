@@ -375,3 +375,22 @@ def test_joining_meta_tensors_gives_a_meta_tensor_of_the_joined_shape():
     joined, stacked = chainrule.cat([first, second]), chainrule.stack([first, first], dim=-1)
     assert (joined.device.type, tuple(joined.shape), joined.dtype) == ("meta", (3, 3), chainrule.float64)
     assert (stacked.device.type, tuple(stacked.shape)) == ("meta", (2, 3, 2))
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda lib, x: x.sum(),
+        lambda lib, x: (x * 2).sum(),
+        lambda lib, x: lib.tanh(x @ lib.ones(4, 4, device="meta")).sum(),
+        lambda lib, x: lib.stack([x, x]).mean(),
+        lambda lib, x: lib.nn.functional.linear(x, lib.ones(3, 4, device="meta"), lib.ones(3, device="meta")).sum(),
+    ],
+)
+def test_a_backward_on_the_meta_device_gives_meta_gradients_as_in_torch(loss):
+    devices = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(3, 4, device="meta", requires_grad=True)
+        loss(lib, x).backward()
+        devices.append((x.grad.device.type, tuple(x.grad.shape)))
+    assert devices[0] == devices[1] == ("meta", (3, 4))

@@ -124,6 +124,8 @@ class ArrayFunctions:
         NumPy's time, which checks more general cases (its 2 µs are a tenth of a small Linear's
         step). A 0-d array spread over a small shape is a new array instead (``numpy.full``)."""
         shape = tuple(shape)
+        if type(array) is MetaArray:  # (NumPy's gives a plain array of it)
+            return meta_array(shape, array.dtype)
         if array.ndim == 0 and math.prod(shape) <= _SMALL:
             # one number everywhere (the gradient of a sum): filling a new array takes a third of
             # the time of making the view, and what is computed from it next runs twice as fast
@@ -278,6 +280,14 @@ def _meta_reduction(ufunc, array, kwargs):
 def meta_array(shape, dtype):
     """A ``MetaArray`` of ``shape`` and ``dtype``."""
     return numpy.broadcast_to(numpy.zeros((), dtype=dtype), shape).view(MetaArray)
+
+
+def ones_like_array(array):
+    """Ones of ``array``'s shape and dtype (the gradient ``backward()`` starts from); a meta array
+    for a meta one, which holds no values."""
+    if type(array) is MetaArray:
+        return meta_array(array.shape, array.dtype)
+    return numpy.ones(array.shape, dtype=array.dtype)
 
 
 def to_numpy(array):

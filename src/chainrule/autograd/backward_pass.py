@@ -13,7 +13,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.engine import InputsToAccumulate, run_backward
 from chainrule.autograd.function import GradientEdge, gradient_edge, made_from_values
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.backend import xp
+from chainrule.backend import ones_like_array, xp
 from chainrule.tensor import Tensor, tensor_from_array
 
 
@@ -68,7 +68,7 @@ def _initial_grads(outputs, grad_outputs):
                     f"{dtypes.dtype_name(output._array.dtype)}; reduce it to a real loss first (e.g. z.abs().sum(), "
                     "or view_as_real(z).sum()) or pass backward(gradient)"
                 )
-            grad = made_from_values(xp.ones(output._array.shape, dtype=output._array.dtype))
+            grad = made_from_values(ones_like_array(output._array))
         else:
             if grad._array.shape != output._array.shape:
                 raise RuntimeError(

@@ -23,7 +23,7 @@ from chainrule.memory_layout import contiguous_format
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
-from chainrule.backend import as_array, ignoring_float_errors, ndarray, xp
+from chainrule.backend import MetaArray, as_array, ignoring_float_errors, ndarray, xp
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
 from chainrule.utils.hooks import through_hooks
@@ -391,10 +391,10 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
     recording = grad_mode._state.enabled
     if recording:
         if not isinstance(grad, Tensor):  # (a subclass's gradient is a tensor already: its __array__ may refuse)
-            grad = tensor_from_array(as_array(grad))
+            grad = tensor_from_array(grad if isinstance(grad, ndarray) else as_array(grad))
         array = grad._array
     else:
-        if type(grad) is not ndarray:
+        if type(grad) is not ndarray and type(grad) is not MetaArray:  # (as_array would make a meta array a plain one)
             grad = grad._array if isinstance(grad, Tensor) else as_array(grad)
         array = grad
     if array.shape != shape:

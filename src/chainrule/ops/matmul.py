@@ -18,7 +18,7 @@ import functools
 import math
 
 from chainrule import dtypes
-from chainrule.backend import is_contiguous, ndarray, read_only, xp
+from chainrule.backend import MetaArray, is_contiguous, ndarray, read_only, xp
 from chainrule.ops.elementwise import accept_deprecated_forms, mul
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.operands import ForeignOperand, binary_operands, expand_error
@@ -181,7 +181,7 @@ def rows_summed(rows):
     """Σ_n rows[n] of (N, C) -> (C,), computed as onesᵀ @ rows: one BLAS matrix-vector product,
     2-7x faster than a reduction down the columns for a batch's bias gradient (and, in float16,
     accumulated in more precision). On an array (a plain backward) or a tensor (a recorded one)."""
-    if type(rows) is ndarray:
+    if type(rows) is ndarray or type(rows) is MetaArray:
         return _ones(rows.shape[0], rows.dtype) @ rows
     return registry.functions.ones(rows.shape[0], dtype=rows.dtype) @ rows
 
