@@ -66,3 +66,13 @@ def error_of(call):
     except Exception as error:  # noqa: BLE001 - the tests compare whatever each library raises
         return type(error), str(error)
     return None
+
+
+def structure(node, depth=4):
+    """A graph as nested node names with each edge's output number, ``depth`` nodes deep (PyTorch's
+    and chainrule's compare equal when their nodes and edges do)."""
+    if node is None:
+        return None
+    if depth == 0:
+        return type(node).__name__
+    return (type(node).__name__, tuple((structure(child, depth - 1), number) for child, number in node.next_functions))

@@ -8,7 +8,7 @@ import torch
 
 import chainrule
 from chainrule import nn
-from tests.nn.pairs import assert_close, error_of, module_pair, normal
+from tests.nn.pairs import assert_close, error_of, module_pair, normal, structure
 
 
 def run_both(ours, theirs, input_array, states=None):
@@ -275,3 +275,17 @@ def test_a_cells_state_of_too_many_dimensions_is_named_as_pytorch_names_it(make)
         with pytest.raises(ValueError) as caught:
             cell(lib.zeros(2, 3), (state, state) if make == "LSTMCell" else state)
         assert str(caught.value) == f"{make}: Expected {'hx[0]' if make == 'LSTMCell' else 'hidden'} to be 1D or 2D, got 4D instead"
+
+
+@pytest.mark.parametrize("kind, depth", [("GRU", 5), ("RNN", 2), ("LSTM", 4)])
+def test_a_step_by_step_layer_has_torchs_nodes_for_each_step(kind, depth):
+    """Each step computes as PyTorch's loop (W_hh h + b_hh first, unsafe_chunk, GRU's h' = (h - n) z
+    + n): the graph of the last step, down to the products, has PyTorch's nodes and edges (float64:
+    an LSTM steps too). Deeper, chainrule's linear lists its weight directly where PyTorch's has a
+    TBackward0."""
+    graphs = []
+    for lib, module in zip((chainrule, torch), module_pair(lambda lib: getattr(lib.nn, kind)(2, 3))):
+        x = lib.tensor(normal(3, 2, 2), requires_grad=True)
+        output, _ = module(x)
+        graphs.append(structure(output.grad_fn.next_functions[2][0], depth))
+    assert graphs[0] == graphs[1]

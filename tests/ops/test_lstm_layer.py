@@ -11,15 +11,7 @@ import torch
 
 import chainrule
 from chainrule.ops.lstm_layer import LstmLayer
-
-
-def structure(node, depth=4):
-    """A graph as nested node names with each edge's output number, ``depth`` nodes deep."""
-    if node is None:
-        return None
-    if depth == 0:
-        return type(node).__name__
-    return (type(node).__name__, tuple((structure(child, depth - 1), number) for child, number in node.next_functions))
+from tests.nn.pairs import structure
 
 
 def same_weights(ours, theirs):

@@ -44,16 +44,16 @@ GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 # ----------------------------------------------------------------------------- one step of each cell
 def rnn_step(input_part, hidden, weight_hh, bias_hh, nonlinearity):
-    """h' = tanh(input_part + W_hh h + b_hh), input_part = W_ih x + b_ih (or relu for 'relu')."""
-    pre_activation = input_part + F.linear(hidden, weight_hh, bias_hh)
+    """h' = tanh(W_hh h + b_hh + input_part), input_part = W_ih x + b_ih (or relu for 'relu')."""
+    pre_activation = F.linear(hidden, weight_hh, bias_hh) + input_part
     return F.relu(pre_activation) if nonlinearity == "relu" else F.tanh(pre_activation)
 
 
 def lstm_step(input_part, state, weight_hh, bias_hh, weight_hr=None):
-    """(h, c) -> (h', c'): input, forget, cell and output gates from input_part + W_hh h + b_hh."""
+    """(h, c) -> (h', c'): input, forget, cell and output gates from W_hh h + b_hh + input_part."""
     hidden, cell = state
-    gates = input_part + F.linear(hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, cell_gate, output_gate = gates.chunk(4, -1)
+    gates = F.linear(hidden, weight_hh, bias_hh) + input_part
+    input_gate, forget_gate, cell_gate, output_gate = gates.unsafe_chunk(4, 1)
     cell = F.sigmoid(forget_gate) * cell + F.sigmoid(input_gate) * F.tanh(cell_gate)
     hidden = F.sigmoid(output_gate) * F.tanh(cell)
     if weight_hr is not None:
@@ -62,13 +62,14 @@ def lstm_step(input_part, state, weight_hh, bias_hh, weight_hr=None):
 
 
 def gru_step(input_part, hidden, weight_hh, bias_hh):
-    """h -> h': reset gate r and update gate z, candidate n = tanh(x_n + r · (W_hn h + b_hn))."""
-    input_reset, input_update, input_new = input_part.chunk(3, -1)
-    hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).chunk(3, -1)
-    reset = F.sigmoid(input_reset + hidden_reset)
-    update = F.sigmoid(input_update + hidden_update)
-    candidate = F.tanh(input_new + reset * hidden_new)
-    return (1 - update) * candidate + update * hidden
+    """h -> h': reset gate r and update gate z, candidate n = tanh(x_n + (W_hn h + b_hn) · r), and
+    h' = (h - n) · z + n, which is (1 - z) · n + z · h written as PyTorch's step computes it."""
+    input_reset, input_update, input_new = input_part.unsafe_chunk(3, 1)
+    hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).unsafe_chunk(3, 1)
+    reset = F.sigmoid(hidden_reset + input_reset)
+    update = F.sigmoid(hidden_update + input_update)
+    candidate = F.tanh(input_new + hidden_new * reset)
+    return (hidden - candidate) * update + candidate
 
 
 def step(mode, input_part, state, weight_hh, bias_hh, weight_hr=None):
@@ -123,16 +124,17 @@ def _uniform_all_(module, hidden_size):
 def run_direction(mode, steps_input, batch_sizes, state, weights, reverse):
     """Run one cell from ``state`` over the steps, from the last to the first if ``reverse``.
 
-    ``steps_input`` (sum of batch_sizes, features) holds the steps one after the other, step t
-    being its next ``batch_sizes[t]`` rows: the sequences still running at t (all N rows for a
-    padded batch, fewer for a packed one, longest sequences first). A sequence's state changes
+    ``steps_input`` (L, N, features) holds a padded batch's steps; for a packed one, (sum of
+    batch_sizes, features), the steps one after the other, step t being its next ``batch_sizes[t]``
+    rows: the sequences still running at t (longest sequences first). A sequence's state changes
     only at its own steps, so each row of the last state is taken at its sequence's end (its
     last step, or its first when running in reverse). ``weights`` are (W_ih, W_hh, b_ih, b_hh,
     W_hr), None where absent. Returns the outputs h_t, one (batch_sizes[t], H_out) tensor per
     step, and the last state.
     """
     weight_ih, weight_hh, bias_ih, bias_hh, weight_hr = weights
-    input_parts = F.linear(steps_input, weight_ih, bias_ih).split(batch_sizes)  # W_ih x + b_ih, all steps at once
+    input_parts = F.linear(steps_input, weight_ih, bias_ih)  # W_ih x + b_ih, all steps at once
+    input_parts = input_parts.unbind(0) if input_parts.ndim == 3 else input_parts.split(batch_sizes)
     order = range(len(input_parts) - 1, -1, -1) if reverse else range(len(input_parts))
     outputs = [None] * len(input_parts)
     batch = state[0].shape[0]
@@ -186,17 +188,16 @@ def run_layers(mode, layer_input, batch_sizes, initial, weights, num_layers, dro
         one_operation = _runs_as_one_operation(mode, layer_input, weights[layer * directions], initial, packed)
         if one_operation:
             layer_input = layer_input.contiguous()  # as PyTorch's oneDNN path (a CloneBackward0 of a batch-first input)
-        steps_input = layer_input if packed or one_operation else layer_input.reshape(-1, layer_input.shape[-1])
         for direction in range(directions):
             row = layer * directions + direction
             state = tuple(part[row] for part in initial)
             if one_operation:
                 weight_ih, weight_hh, bias_ih, bias_hh, _ = weights[row]
-                output, *last = LstmLayer.apply(steps_input, weight_ih, weight_hh, bias_ih, bias_hh, *state, direction == 1)
+                output, *last = LstmLayer.apply(layer_input, weight_ih, weight_hh, bias_ih, bias_hh, *state, direction == 1)
                 direction_outputs.append(output)
                 last_states.append(last)
                 continue
-            outputs, last = run_direction(mode, steps_input, batch_sizes, state, weights[row], direction == 1)
+            outputs, last = run_direction(mode, layer_input, batch_sizes, state, weights[row], direction == 1)
             # a padded batch's steps are stacked to (L, N, H_out), as PyTorch's (its output is a StackBackward0)
             direction_outputs.append(cat(outputs) if packed else stack(outputs))
             last_states.append(last)
