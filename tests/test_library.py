@@ -1,7 +1,8 @@
 """torch.library against PyTorch: custom_op with register_fake/register_autograd (the "Python custom
 operators" tutorial's numpy_sin), schema inference and binding errors, kernels per device, Library
-define/impl, torch.ops access, and opcheck."""
+define/impl, torch.ops access, opcheck, and vmap rules (register_vmap)."""
 import itertools
+import re
 import typing
 import warnings
 
@@ -162,6 +163,147 @@ def test_vmap_runs_a_custom_operator_once_per_element_but_grad_refuses_it(lib):
         lib.func.grad(lambda t: op(t).sum())(lib.ones(3))
     with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
         lib.func.vmap(lib.func.grad(lambda t: op(t).sum()))(lib.ones(2, 3))
+
+
+def numpy_mul_op(lib, seen):
+    """The register_vmap docs' numpy_mul, its rule registered by name (it moves each batch
+    dimension last) and noting the in_dims it gets."""
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "numpy_mul"), mutates_args=())
+    def numpy_mul(x: Tensor, y: Tensor) -> Tensor:
+        return lib.from_numpy(x.numpy() * y.numpy())
+
+    @lib.library.register_vmap(numpy_mul._qualname)
+    def rule(info, in_dims, x, y):
+        seen.append(in_dims)
+        x_bdim, y_bdim = in_dims
+        x = x.movedim(x_bdim, -1) if x_bdim is not None else x.unsqueeze(-1)
+        y = y.movedim(y_bdim, -1) if y_bdim is not None else y.unsqueeze(-1)
+        return (x * y).movedim(-1, 0), 0
+
+    assert rule is None  # PyTorch's decorator returns None
+    return numpy_mul
+
+
+@LIBS
+def test_a_vmap_rule_computes_the_batch_and_an_outer_grad_differentiates_it(lib):
+    """vmap (in_dims other than 0, an unbatched argument, nested) runs the rule in place of the
+    operator's kernel, which holds no graph; grad of vmap differentiates what the rule computed,
+    vmap of grad refuses the operator, as PyTorch."""
+    seen = []
+    numpy_mul = numpy_mul_op(lib, seen)
+    x, y = np.arange(6.0).reshape(2, 3), np.array([2.0, -1.0])
+    np.testing.assert_allclose(lib.func.vmap(numpy_mul, in_dims=(1, None))(lib.tensor(x), lib.tensor(y)).numpy(), (x * y[:, None]).T)
+    assert seen and all(type(dims) is tuple and len(dims) == 2 for dims in seen)
+    a, b = np.random.default_rng(0).normal(size=(3, 4, 2)), np.random.default_rng(1).normal(size=(4, 3))
+    nested = lib.func.vmap(lib.func.vmap(numpy_mul, in_dims=(1, 0)), in_dims=(2, None))(lib.tensor(a), lib.tensor(b))
+    np.testing.assert_allclose(nested.numpy(), np.einsum("kji,jk->ijk", a, b), rtol=1e-6)
+    grad = lib.func.grad(lambda t: lib.func.vmap(numpy_mul)(t, lib.tensor(b.T)).sum())(lib.tensor(a[..., 0]))
+    np.testing.assert_allclose(grad.numpy(), b.T)
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        lib.func.vmap(lib.func.grad(lambda t: numpy_mul(t, t).sum()))(lib.tensor(a))
+    seen.clear()
+    skipped = lib.func.vmap(lambda t: numpy_mul(lib.tensor(y), lib.tensor(y)) + t)(lib.tensor(x.T))
+    np.testing.assert_allclose(skipped.numpy(), x.T + y * y)
+    assert seen == [] or lib is chainrule  # no tensor batched: PyTorch runs the kernel; chainrule cannot tell
+
+
+@LIBS
+def test_a_vmap_rule_with_tuple_outputs_an_unbatched_output_defaults_and_autograd(lib):
+    """The rule gets non-tensor arguments (in_dims None) and keywords as PyTorch's dispatcher
+    passes them (those holding their defaults left out), returns a tuple with an unbatched output
+    (out_dims None), and calls the operator itself, whose autograd formula then differentiates it."""
+    Tensor, seen = lib.Tensor, []
+
+    @lib.library.custom_op(fresh(lib, "cube"), mutates_args=())
+    def cube(x: Tensor, k: float = 2.0, *, shift: float = 0.0) -> tuple[Tensor, Tensor]:
+        x_np = x.detach().numpy()
+        return lib.from_numpy(k * x_np**3 + shift), lib.tensor(k)
+
+    def setup_context(ctx, inputs, keyword_only_inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.k = inputs[1] if len(inputs) > 1 else 2.0
+
+    def backward(ctx, grad, grad_k):
+        (x,) = ctx.saved_tensors
+        return 3 * ctx.k * x**2 * grad, None
+
+    cube.register_autograd(backward, setup_context=setup_context)
+
+    def rule(info, in_dims, *args, **kwargs):
+        seen.append((in_dims, args[1:], kwargs))
+        return cube(*args, **kwargs), (in_dims[0], None)
+
+    lib.library.register_vmap(cube, rule)
+    x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], requires_grad=True)
+    powers, k = lib.func.vmap(lambda t: cube(t, k=3.0, shift=1.0), in_dims=1)(x)
+    np.testing.assert_allclose(powers.detach().numpy(), 3 * x.detach().numpy().T ** 3 + 1, rtol=1e-6)
+    assert k.tolist() == [3.0, 3.0, 3.0]
+    powers.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 9 * x.detach().numpy() ** 2, rtol=1e-6)
+    lib.func.vmap(lambda t: cube(t, 2.0, shift=0.0))(x.detach())
+    batch_dim = 1 if lib is torch else 0  # chainrule's rule gets each element, batched at 0
+    assert list(dict.fromkeys(repr(each) for each in seen)) == [f"(({batch_dim}, None), (3.0,), {{'shift': 1.0}})", "((0,), (), {})"]
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        lib.func.grad(lambda t: lib.func.vmap(cube)(t)[0].sum())(x.detach())
+
+
+@LIBS
+@pytest.mark.parametrize("returned, message", [
+    (lambda x: x, r"Got a <class '\w+.Tensor'> instead"),
+    (lambda x: (x, x, 0), "Got 3 returns instead"),
+    (lambda x: ((x, x), [0, 0]), re.escape(
+        "returned an incompatible (output, out_dims) tuple. Expected out_dims=[0, 0] to be compatible with the structure "
+        "of `output`. out_dims has structure TreeSpec(list, None, [*,\n  *]) but output has structure TreeSpec(tuple, None, [*,\n  *])"
+    )),
+])
+def test_a_vmap_rule_that_returns_the_wrong_structure_is_refused(lib, returned, message):
+    Tensor = lib.Tensor
+
+    @lib.library.custom_op(fresh(lib, "pair"), mutates_args=())
+    def pair(x: Tensor) -> tuple[Tensor, Tensor]:
+        return x.clone(), x.clone()
+
+    pair.register_vmap(lambda info, in_dims, x: returned(x))
+    with pytest.raises(RuntimeError, match=message):
+        lib.func.vmap(pair)(lib.ones(2, 3))
+
+
+@LIBS
+def test_register_vmap_on_an_operator_a_library_defines(lib):
+    """A rule for a Library operator by name with lib= (a Tensor[] argument's in_dims are a list);
+    destroying that library takes it away; an operator with a keyword-only tensor is refused."""
+    namespace = fresh(lib, "x").split("::")[0]
+    definitions, seen = lib.library.Library(namespace, "FRAGMENT"), []
+    definitions.define("scaled_sum(Tensor x, Tensor[] ys, int n) -> Tensor")
+    definitions.impl("scaled_sum", lambda x, ys, n: x * n + sum(ys), "CompositeExplicitAutograd")
+
+    def rule(info, in_dims, x, ys, n):
+        seen.append(in_dims)
+        moved = [y.unsqueeze(0) if dim is None else y.movedim(dim, 0) for y, dim in zip(ys, in_dims[1])]
+        return getattr(getattr(lib.ops, namespace), "scaled_sum")(x.movedim(in_dims[0], 0), moved, n), 0
+
+    rules = lib.library.Library(namespace, "FRAGMENT")
+    lib.library.register_vmap(f"{namespace}::scaled_sum", rule, lib=rules)
+    op = getattr(lib.ops, namespace).scaled_sum
+    x, y, z = lib.arange(6.0).reshape(3, 2), lib.ones(2, 3), lib.arange(3.0)
+    out = lib.func.vmap(op, in_dims=(1, [0, None], None))(x, [y, z], 4)
+    np.testing.assert_allclose(out.numpy(), 4 * x.numpy().T + 1 + z.numpy())
+    assert len(seen) >= 1 and type(seen[0][1]) is list and seen[0][2] is None
+    definitions.define("double(Tensor x) -> Tensor")
+    definitions.impl("double", lambda x: x * 2, "CompositeExplicitAutograd")
+    double = getattr(lib.ops, namespace).double.default
+    lib.library.register_vmap(double, lambda info, in_dims, x: (seen.append("double") or double(x), in_dims[0]), lib=rules)
+    lib.func.vmap(double)(x)
+    rules._destroy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's warning that its batching fallback is slow
+        assert lib.func.vmap(double)(x).tolist() == (2 * x).tolist()
+    assert seen.count("double") == (1 if lib is torch else 3)
+    definitions.define("keyword_tensor(Tensor x, *, Tensor y) -> Tensor")
+    with pytest.raises(NotImplementedError, match="register_vmap with kwarg-only Tensor args"):
+        lib.library.register_vmap(f"{namespace}::keyword_tensor", rule, lib=rules)
 
 
 @LIBS

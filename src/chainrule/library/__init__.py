@@ -2,7 +2,8 @@
 
 ``custom_op`` turns a function (NumPy code, say) into an operator with a schema inferred from its
 type hints; ``register_autograd`` gives it a backward formula, ``register_fake`` its output shapes
-on ``meta`` tensors, ``register_kernel`` a kernel for one device. ``Library``, ``define`` and
+on ``meta`` tensors, ``register_kernel`` a kernel for one device, ``register_vmap`` the rule that
+computes a whole batch under ``torch.func.vmap``. ``Library``, ``define`` and
 ``impl`` are the lower-level way: a schema written out and kernels per dispatch key. The operators
 are reached as ``torch.ops.<namespace>.<name>``; ``opcheck`` tests that their registrations agree.
 
@@ -21,6 +22,7 @@ from chainrule.library.registration import (
     register_autograd,
     register_fake,
     register_kernel,
+    register_vmap,
 )
 from chainrule.library.schema import infer_schema
 
@@ -33,6 +35,7 @@ __all__ = [
     "register_fake",
     "register_kernel",
     "register_autograd",
+    "register_vmap",
     "custom_op",
     "CustomOpDef",
     "infer_schema",

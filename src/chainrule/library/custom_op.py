@@ -169,6 +169,17 @@ class CustomOpDef:
         self._opoverload.backward, self._opoverload.setup_context = backward, setup_context
 
 
+    def register_vmap(self, func=None):
+        """Register ``func(info, in_dims, *args, **kwargs) -> (output, out_dims)`` as the rule that
+        computes this operator under ``vmap``; see ``torch.library.register_vmap``. Without ``func``,
+        a decorator (that returns None, as PyTorch's)."""
+
+        def register(function):
+            self._lib._register_vmap(self._name, function)
+
+        return register if func is None else register(func)
+
+
 def custom_op(name, fn=None, /, *, mutates_args, device_types=None, schema=None):
     """Turn ``fn`` into the operator ``name`` (``"mylib::my_linear"``) and return its CustomOpDef.
     ``mutates_args`` names the arguments ``fn`` writes to (``"unknown"``: every tensor);

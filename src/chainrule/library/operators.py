@@ -7,6 +7,8 @@ handles gradients itself). ``torch.ops.<namespace>.<name>`` reaches its ``OpOver
 ``.default`` the overload. A call is bound to the schema (with PyTorch's errors for a wrong
 argument), then runs as PyTorch's dispatcher would run it:
 
+0. under ``vmap`` (innermost among the running ``torch.func`` transforms), an operator given a vmap
+   rule (``register_vmap``, PyTorch's ``FuncTorchBatched`` kernel) runs through it;
 1. an ``Autograd`` kernel while grad mode is on, or a ``CompositeImplicitAutograd`` kernel: called as
    it is, the graph records the operations inside;
 2. an operator with an autograd formula slot (every ``custom_op``, or one given ``register_autograd``):
@@ -23,6 +25,7 @@ import warnings
 from chainrule import dtypes
 from chainrule.autograd import Function, grad_mode, no_grad
 from chainrule.device import device
+from chainrule.func import custom_functions
 from chainrule.tensor import Tensor
 
 #: The dispatch key of each device type's kernels (``torch._C._dispatch_key_for_device``).
@@ -64,6 +67,7 @@ class OpOverload:
         self.kernels = {}  # dispatch key -> kernel
         self.fake = None  # the fake (meta) implementation: output shapes and dtypes, no values
         self.backward, self.setup_context = None, None
+        self.vmap_rule = None  # register_vmap's rule(info, in_dims, *args, **kwargs) -> (output, out_dims)
         self.has_autograd_slot = False  # autograd through a generated Function (custom ops, register_autograd)
         self._autograd_function = None
 
@@ -286,6 +290,24 @@ def bind(op, args, kwargs):
     return positional, keyword_only
 
 
+def as_given(op, positional, keyword_only):
+    """The bound arguments as PyTorch passes them to a Python kernel (and a vmap rule): the
+    positional ones less those at the end that hold their defaults, the keyword-only ones that
+    do not hold theirs."""
+    schema_arguments = [argument for argument in op._schema.arguments if not argument.kwarg_only]
+    end = len(positional)
+    while end and _holds_default(schema_arguments[end - 1], positional[end - 1]):
+        end -= 1
+    arguments = {argument.name: argument for argument in op._schema.arguments}
+    return tuple(positional[:end]), {name: value for name, value in keyword_only.items() if not _holds_default(arguments[name], value)}
+
+
+def _holds_default(argument, value):
+    if argument.default is None or tensors_in([value]):
+        return False
+    return value == _default_value(argument)
+
+
 def tensors_in(values):
     """The tensors among ``values``, and inside the lists among them."""
     found = []
@@ -331,6 +353,9 @@ def backend_kernel(op, device_type):
 def call(op, args, kwargs):
     """Run ``op`` on ``args`` and ``kwargs`` as PyTorch's dispatcher does (see the module's docstring)."""
     positional, keyword_only = bind(op, args, kwargs)
+    if op.vmap_rule is not None and custom_functions.vmap_is_innermost():
+        given, given_keywords = as_given(op, positional, keyword_only)
+        return custom_functions.through_vmap_rule(op.vmap_rule, given, given_keywords, lambda: op(*given, **given_keywords))
     grad_enabled = grad_mode.is_grad_enabled()
     autograd_kernel = op.kernels.get("Autograd")
     if autograd_kernel is not None and autograd_kernel is not fallthrough_kernel and grad_enabled:

@@ -16,6 +16,8 @@ from chainrule.library import operators
 from chainrule.library.schema import parse_schema
 
 _RESERVED_NAMESPACES = ("prim",)
+#: The registrations an OpOverload holds as attributes (PyTorch's keys for them -> attribute).
+_PYTHON_SLOTS = {"Fake": "fake", "FuncTorchBatched": "vmap_rule"}
 _defined_namespaces = set()  # those a "DEF" Library holds: PyTorch allows one per namespace
 _registered = {}  # (qualname, dispatch key) -> the Library that registered the kernel
 
@@ -95,15 +97,22 @@ class Library:
         self._op_impls.append((op, key))
 
     def _register_fake(self, op_name, fn):
+        self._register_python_slot(op_name, "Fake", fn)
+
+    def _register_vmap(self, op_name, fn):
+        self._register_python_slot(op_name, "FuncTorchBatched", fn)
+
+    def _register_python_slot(self, op_name, key, fn):
+        """Make ``fn`` the operator's fake implementation (``key`` "Fake") or vmap rule ("FuncTorchBatched")."""
         op = operators.lookup_operator(op_name if "::" in op_name else f"{self.ns}::{op_name}")
-        op.fake = fn
-        self._op_impls.append((op, "Fake"))
+        setattr(op, _PYTHON_SLOTS[key], fn)
+        self._op_impls.append((op, key))
 
     def _destroy(self):
         """Take away every kernel and operator this library registered."""
         for op, key in self._op_impls:
-            if key == "Fake":
-                op.fake = None
+            if key in _PYTHON_SLOTS:
+                setattr(op, _PYTHON_SLOTS[key], None)
             elif _registered.get((op.name(), key)) is self:
                 op.kernels.pop(key, None)
                 del _registered[(op.name(), key)]
@@ -217,6 +226,30 @@ def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=F
         target = _operator(op)
         _library_for(target._namespace, lib)._register_fake(target.name(), function)
         return function
+
+    return register if func is None else register(func)
+
+
+def register_vmap(op, func=None, /, *, lib=None):
+    """Give ``op`` a vmap rule: under ``torch.func.vmap``, ``func(info, in_dims, *args, **kwargs)``
+    computes the batched operator instead of running it once per element, and returns
+    ``(output, out_dims)``. ``in_dims`` holds, per argument of ``args``, the dimension its batch is
+    at (None: a non-tensor, or a tensor not batched); ``out_dims`` one such entry per output (or one
+    for all); ``info.batch_size`` and ``info.randomness`` describe the vmap. Without ``func``, a
+    decorator (that, as PyTorch's, returns None). See ``func/custom_functions.py`` for how chainrule
+    runs the rule."""
+    custom = _custom_op_of(op)
+    if custom is not None:
+        return custom.register_vmap(func)
+    target = _operator(op)
+    if any(argument.kwarg_only and argument.is_tensor_like for argument in target._schema.arguments):
+        raise NotImplementedError(
+            f"register_vmap with kwarg-only Tensor args. In the original definition of the op, please make your tensors "
+            f"not kwarg-only. Got: {target._schema}"
+        )
+
+    def register(function):
+        _library_for(target._namespace, lib)._register_vmap(target.name(), function)
 
     return register if func is None else register(func)
 
