@@ -31,9 +31,6 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule.ops.op import Op, OpNode
 from chainrule.ops.registry import functions
 
-#: What each step keeps for backpropagation through time (``_run_steps``'s records)
-_RECORD_FIELDS = 7
-
 
 def _gates_of_arrays(gates, size):
     """i, f, g, o from the gates' pre-activations (N, 4H), a fresh array that this overwrites: σ
@@ -116,6 +113,10 @@ class LstmLayerNode(OpNode):
     def tensor_input_positions(self):
         return tuple(range(7))
 
+    def release(self):
+        self.__dict__.pop("records", None)  # a list of each step's arrays: not among those released by default
+        super().release()
+
 
 class LstmLayer(Op):
     """An LSTM layer over a sequence: input (T, N, I), weight_ih (4H, I), weight_hh (4H, H),
@@ -144,7 +145,7 @@ class LstmLayer(Op):
         ctx.reverse = reverse
         with ignoring_float_errors():  # inf and nan pass silently, as in PyTorch
             outputs, records, (hidden, cell) = _run_steps(_gates_of_arrays, xp.tanh, input, weight_ih, weight_hh, bias_ih, bias_hh, hx, cx, reverse)
-        ctx.records = tuple(value for record in records for value in record)  # arrays: released after backward
+        ctx.records = records
         return xp.stack(outputs), hidden, cell
 
     @staticmethod
@@ -153,7 +154,7 @@ class LstmLayer(Op):
         if ctx.xp is functions:  # a recorded backward: the steps again, as tensors, so that their own gradients flow
             _, records, _ = _run_steps(_gates_of_tensors, functions.tanh, input, weight_ih, weight_hh, bias_ih, bias_hh, hx, cx, ctx.reverse)
         else:
-            records = [ctx.records[start : start + _RECORD_FIELDS] for start in range(0, len(ctx.records), _RECORD_FIELDS)]
+            records = ctx.records
         with ignoring_float_errors():
             grad_gates, grad_hx, grad_cx = _through_time(ctx.xp, records, grad_output, grad_hy, grad_cy, weight_hh, ctx.reverse)
             steps, batch, gate_size = grad_gates.shape
