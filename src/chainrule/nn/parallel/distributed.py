@@ -61,7 +61,7 @@ class DistributedDataParallel(Module):
                 "Default process group has not been initialized, please make sure to call init_process_group."
             )
         self.module = module
-        # the processes that train this model together, as PyTorch's attribute (None: all of them)
+        # the processes that train this model together, as PyTorch's attribute (the default group when none is given)
         self.process_group = process_group if process_group is not None else group.WORLD
         self.broadcast_buffers = broadcast_buffers
         # the settings as PyTorch's DDP keeps them, for trainers that read them (Lightning's DDP)
