@@ -1000,8 +1000,9 @@ class Recorder:
         with the same arrays, state and settings. The state of a parameter is looked up when the
         program runs (a loaded state dict replaces it); one the optimizer does not keep (plain SGD)
         is a fresh dict, as in eager."""
+        # (a step hook registered later, which Optimizer.step would run, fails the guard on the
+        # hooks the call reaches: the optimizer's registries and the global ones are among them)
         groups = optimizer.param_groups
-        self.guards.append(f"not {name}._has_step_hooks()")  # a hook registered later runs in Optimizer.step
         self._guard_parameters(optimizer, name)
         update = self._constant(optimizer._update, f"{type(optimizer).__name__}_update")
         for index, group in enumerate(groups):
