@@ -158,6 +158,8 @@ from chainrule.ops.operands import result_type
 from chainrule.type_info import finfo, iinfo
 from math import e, inf, nan, pi  # torch.pi, torch.e, torch.inf, torch.nan: Python floats, as in PyTorch
 
+newaxis = None  # torch.newaxis, NumPy's: x[:, torch.newaxis] adds a dimension
+
 from chainrule.version import __version__  # noqa: E402
 
 # Subpackages, importable as attributes like torch.nn (import order: they build on the core above).
@@ -213,7 +215,7 @@ from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.Float
 )
 
 Storage = FloatStorage  # torch.Storage: PyTorch's name of the default legacy storage type, FloatStorage itself
-from chainrule.utils.dlpack import from_dlpack  # noqa: E402  torch.from_dlpack
+from chainrule.utils.dlpack import from_dlpack, to_dlpack  # noqa: E402  torch.from_dlpack, torch.to_dlpack
 from chainrule.control_flow import cond, while_loop  # noqa: E402  torch.cond, torch.while_loop
 from chainrule.streams import Event, Stream  # noqa: E402  torch.Stream, torch.Event: the CPU's
 from chainrule.symbolic import (  # noqa: E402  torch.SymInt, torch.sym_max...: sizes are plain numbers here

@@ -5,6 +5,8 @@
 """
 import warnings
 
+from chainrule import creation, dtypes
+from chainrule.autograd import no_grad
 from chainrule.nn import functional as F
 from chainrule.nn import rnn
 from chainrule.nn._reduction import NUMBERS as _REDUCTION_NUMBERS
@@ -35,8 +37,9 @@ def alpha_dropout(input, p, train):
 
 
 def feature_dropout(input, p, train):
-    """Whole channels (dim 1) zeroed with probability p, as ``dropout2d`` does for images."""
-    return F.dropout2d(input, p, train)
+    """Whole channels (dim 1) zeroed with probability p, whatever the number of dims after them
+    (``dropout2d`` without its warnings about them)."""
+    return F._drop(input, p, train, False, F._feature_noise_shape(input, batched=True))
 
 
 def feature_alpha_dropout(input, p, train):
@@ -61,6 +64,108 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
 
 def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled=True):
     return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """``(layer_norm(input), mean, rstd)``: the statistics of each sample over its last
+    ``len(normalized_shape)`` dims, kept as size 1 (``rstd`` = 1 / sqrt(biased variance + eps)),
+    as constants, as PyTorch's kernel returns them for its backward."""
+    output = F.layer_norm(input, normalized_shape, weight, bias, eps)
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    with no_grad():
+        return (output, *_mean_and_rstd(input, axes, eps))
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """``(batch_norm(input), save_mean, save_invstd)``: in training the batch's per-channel mean and
+    1 / sqrt(biased variance + eps), shape (C,), as constants (the running statistics, if given,
+    move as in ``batch_norm``); in evaluation two empty tensors, as PyTorch's kernel returns."""
+    output = F._batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    with no_grad():
+        if not training:
+            return output, input.new_empty(0), input.new_empty(0)
+        axes = (0, *range(2, input.ndim))
+        return (output, *(statistic.reshape(-1) for statistic in _mean_and_rstd(input, axes, eps)))
+
+
+def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    """``(group_norm(input), mean, rstd)`` with each sample's group statistics, shape (N, group),
+    differentiable (as PyTorch's are); ``N``, ``C``, ``HxW`` repeat the input's sizes."""
+    if input.numel() != N * C * HxW:
+        raise RuntimeError(f"Expected input to have {N * C * HxW} elements (N={N}, C={C}, HxW={HxW}), got input of shape {tuple(input.shape)}")
+    output = F.group_norm(input, group, weight, bias, eps)
+    mean, rstd = _mean_and_rstd(input.reshape(N, group, -1), (2,), eps)
+    return output, mean.reshape(N, group), rstd.reshape(N, group)
+
+
+def _mean_and_rstd(input, axes, eps):
+    """The mean of ``input`` over ``axes`` and 1 / sqrt(its biased variance + eps), dims kept."""
+    mean = input.mean(axes, keepdim=True)
+    return mean, (input.var(axes, correction=0, keepdim=True) + eps).rsqrt()
+
+
+def native_dropout(input, p, train):
+    """``(output, mask)``: ``dropout(input, p)`` with the boolean mask of the elements kept, drawn
+    as ``dropout`` draws it; with ``train`` False (not None) a copy of the input and a mask of True."""
+    if train is not None and not train:
+        return input.clone(), creation.ones(input.shape, dtype=dtypes.bool_)
+    scaled_keep = F._scaled_keep_mask(input, p, tuple(input.shape))
+    return input * scaled_keep, scaled_keep != 0
+
+
+def alpha_dropout_(input, p, train):
+    return F.alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_dropout_(input, p, train):
+    return F._drop(input, p, train, True, F._feature_noise_shape(input, batched=True))
+
+
+def feature_alpha_dropout_(input, p, train):
+    return F.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def embedding_renorm_(weight, indices, max_norm, norm_type):
+    """Scale, in place, each row of ``weight`` that ``indices`` reads and whose ``norm_type``-norm
+    exceeds ``max_norm`` down to that norm (what ``embedding(max_norm=...)`` does first)."""
+    F._renormalize_rows(weight, indices, max_norm, norm_type)
+    return weight
+
+
+def gcd_(input, other):
+    return input.gcd_(other)
+
+
+def lcm_(input, other):
+    return input.lcm_(other)
+
+
+def as_strided_(input, size, stride, storage_offset=None):
+    return input.as_strided_(size, stride, storage_offset)
+
+
+def conj_physical_(input):
+    return input.conj_physical_()
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    """``F.ctc_loss``, its reduction a number: without one, each sample's loss (0, 'none'), as
+    PyTorch's ``torch.ctc_loss`` gives (``F.ctc_loss``'s default is 'mean')."""
+    return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction), zero_infinity)
+
+
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic")  # grid_sampler's numbers for grid_sample's modes
+_PADDINGS = ("zeros", "border", "reflection")
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """``F.grid_sample`` with its modes as ATen's numbers: interpolation 0 bilinear, 1 nearest,
+    2 bicubic; padding 0 zeros, 1 border, 2 reflection."""
+    return F.grid_sample(input, grid, _INTERPOLATIONS[interpolation_mode], _PADDINGS[padding_mode], align_corners)
+
+
+def affine_grid_generator(theta, size, align_corners):
+    return F.affine_grid(theta, list(size), align_corners)
 
 
 def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
@@ -226,10 +331,11 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return rnn.step("RNN_RELU", F.linear(input, w_ih, b_ih), (hx,), w_hh, b_hh)[0]
 
 
+grid_sampler_2d = grid_sampler_3d = grid_sampler
 pixel_shuffle = F.pixel_shuffle
 pixel_unshuffle = F.pixel_unshuffle
 channel_shuffle = native_channel_shuffle = F.channel_shuffle
 bilinear = F.bilinear
 
-__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "rnn", "norm", "Tensor", "warnings", "make_overridable")]
+__all__ = [name for name in dict(globals()) if not name.startswith("_") and name not in ("F", "rnn", "norm", "Tensor", "warnings", "make_overridable", "creation", "dtypes", "no_grad")]
 make_overridable(globals(), __all__, "chainrule")  # __torch_function__ (overrides.py)

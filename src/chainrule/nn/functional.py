@@ -298,15 +298,23 @@ def _drop(input, p, training, inplace, noise_shape, alpha=False):
             f"result type Float can't be cast to the desired output type {dtypes.scalar_type_name(input._array.dtype)} "
             f"(dropout in training scales the kept elements by 1 / (1 - p); convert the input first, e.g. x.float())"
         )
-    order = dimension_order(input, None) if noise_shape == input._array.shape else None  # drawn in memory order
-    scaled_keep = DropoutMask.apply(noise_shape, input._array.dtype, p, order)  # keep / (1 - p)
-    scaled_keep._chosen_strides = order is not None  # laid out as input, as PyTorch's empty_like(input)
+    scaled_keep = _scaled_keep_mask(input, p, noise_shape)
     if not alpha or p == 1.0:
         return input.mul_(scaled_keep) if inplace else input * scaled_keep
     a = 1.0 / math.sqrt((SELU_SATURATION**2 * p + 1) * (1 - p))
     keep = scaled_keep * (1.0 - p)
     multiplier, shift = keep * a, (keep - 1.0) * (SELU_SATURATION * a) + SELU_SATURATION * a * p
     return input.mul_(multiplier).add_(shift) if inplace else input * multiplier + shift
+
+
+def _scaled_keep_mask(input, p, noise_shape):
+    """keep / (1 - p) of ``noise_shape``, each element kept with probability 1 - p, drawn from the
+    global generator in the input's memory order where it has the input's shape (PyTorch's
+    ``empty_like(input).bernoulli_(1 - p)``), and laid out as the input."""
+    order = dimension_order(input, None) if noise_shape == input._array.shape else None
+    scaled_keep = DropoutMask.apply(noise_shape, input._array.dtype, p, order)
+    scaled_keep._chosen_strides = order is not None
+    return scaled_keep
 
 
 def _feature_noise_shape(input, batched):

@@ -1,4 +1,4 @@
-"""``torch._segment_reduce``: a reduction over consecutive segments of one axis, PyG's ``segment``
+"""``torch.segment_reduce`` (and ``torch._segment_reduce``): a reduction over consecutive segments of one axis, PyG's ``segment``
 (its softmax and aggregations given ``ptr``): data (*B, L, *rest) and the segments' lengths
 (*B, S), or their offsets (*B, S + 1), give (*B, S, *rest)::
 
@@ -24,7 +24,7 @@ _REDUCTIONS = {
 }
 
 
-@public(method=False)
+@public(method=False, aliases=("segment_reduce",))
 def _segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, axis=0, unsafe=False, initial=None):
     """The ``reduce`` ("sum", "mean", "prod", "max"/"amax", "min"/"amin") of each segment of
     ``data`` along ``axis``, the segments given by ``lengths`` or ``offsets`` (see the module)."""
