@@ -656,3 +656,12 @@ def test_to_folder_writes_an_importable_package_as_pytorch(tmp_path):
         x = lib.randn(2, 3)
         assert lib.equal(rebuilt(x), traced(x))
     assert texts[0] == texts[1].replace("import torch.fx._pytree as fx_pytree\n", "")  # (chainrule has no fx._pytree)
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_symbolic_shapes_names_the_errors_of_tracing_sizes_and_data(lib):
+    from importlib import import_module
+
+    shapes = import_module(f"{lib.__name__}.fx.experimental.symbolic_shapes")
+    assert issubclass(shapes.GuardOnDataDependentSymNode, RuntimeError)
+    assert issubclass(shapes.ConstraintViolationError, RuntimeError)

@@ -10,6 +10,16 @@ import operator
 from chainrule.symbolic import SymBool, SymFloat, SymInt
 
 
+class GuardOnDataDependentSymNode(RuntimeError):
+    """A traced program took a Python branch on a value computed from tensor data (``if x.sum() > 0:``),
+    which a trace cannot decide for every input: write the branch with ``torch.cond``."""
+
+
+class ConstraintViolationError(RuntimeError):
+    """A size declared dynamic (``torch.export.Dim``) cannot take every value of its range: the
+    example input lies outside it, or the traced code requires particular values."""
+
+
 def _checked(value, kinds, expected):
     if not isinstance(value, kinds):
         raise AssertionError(f"Expected {expected}, got {type(value)}")
