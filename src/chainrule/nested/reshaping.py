@@ -1,0 +1,71 @@
+"""Changing the dims of a nested tensor's components (never the batch dim, dim 0):
+
+    nt.transpose(1, 2)            # (B, j, H, D) -> (B, H, j, D): a jagged one transposes its values
+    nt.reshape(B, -1, H, D)       # strided: -1 keeps each component's size there (PyTorch's rule)
+    nt.view(B, -1, H, D)          # jagged: -1 (or j) for the ragged dim; the other dims reshaped
+    nt.unsqueeze(-1), nt.contiguous(), chainrule.unbind(nt)
+"""
+from chainrule.nested.dispatch import implements
+from chainrule.tensor import Tensor
+
+
+@implements("transpose", "swapaxes", "swapdims")
+def transpose(func, args, kwargs):
+    nested, first, second = args
+    first, second = first % nested.dim(), second % nested.dim()
+    if 0 in (first, second):
+        raise RuntimeError(f"transpose(): not supported for nested tensors along dim 0, the batch (got dims {first} and {second})")
+    if nested.layout._name == "strided":
+        return type(nested).packed([piece.transpose(first - 1, second - 1) for piece in nested.components()])
+    result = nested.with_buffer(Tensor(nested).transpose(first - 1, second - 1))
+    result._ragged_idx = {first: second, second: first}.get(nested._ragged_idx, nested._ragged_idx)
+    return result
+
+
+@implements("reshape", "view")
+def reshape(func, args, kwargs):
+    """The components reshaped: a strided one's each to ``shape[1:]`` (-1 keeping the component's
+    size there); a jagged one's values, its batch and ragged dims kept (given as -1 or as they are)."""
+    nested, *shape = args
+    shape = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else list(shape)
+    name = func.__name__
+    if shape[0] not in (-1, len(nested)):
+        raise RuntimeError(f"{name}(): a nested tensor keeps its batch dim ({len(nested)} components), got shape {tuple(shape)}")
+    if nested.layout._name == "strided":
+        pieces = [
+            getattr(piece, name)([piece.shape[index] if size == -1 else size for index, size in enumerate(shape[1:])])
+            for piece in nested.components()
+        ]
+        return type(nested).packed(pieces)
+    ragged = nested._ragged_idx
+    if ragged != 1 or len(shape) < 2 or (shape[1] != -1 and shape[1] != nested._ragged_size):
+        raise RuntimeError(
+            f"{name}(): a jagged nested tensor of shape {tuple(nested.shape)} reshapes its dims after the ragged one only "
+            f"(give shape (B, -1, ...)), got {tuple(shape)}"
+        )
+    return nested.with_buffer(getattr(Tensor(nested), name)(nested._array.shape[0], *shape[2:]))
+
+
+@implements("unsqueeze")
+def unsqueeze(func, args, kwargs):
+    nested, dim = args
+    dim = dim % (nested.dim() + 1)
+    if dim == 0:
+        raise RuntimeError("unsqueeze(): not supported for nested tensors at dim 0 (before the batch)")
+    if nested.layout._name == "strided":
+        return type(nested).packed([piece.unsqueeze(dim - 1) for piece in nested.components()])
+    result = nested.with_buffer(Tensor(nested).unsqueeze(dim - 1))
+    result._ragged_idx = nested._ragged_idx + (dim <= nested._ragged_idx)
+    return result
+
+
+@implements("contiguous")
+def contiguous(func, args, kwargs):
+    """A jagged tensor narrowed (lengths set) packed afresh; any other is contiguous already."""
+    nested = args[0]
+    return nested if nested.is_contiguous() else type(nested).packed(nested.components(), ragged_idx=nested._ragged_idx)
+
+
+@implements("unbind")
+def unbind(func, args, kwargs):
+    return args[0].unbind(*args[1:], **kwargs)
