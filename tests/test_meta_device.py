@@ -332,6 +332,24 @@ def test_elementwise_operations_products_and_reductions_keep_meta_without_alloca
     lambda lib, x: x.max(dim=0).values,
     lambda lib, x: x.t().contiguous(),
     lambda lib, x: lib.softmax(x, 1),
+    # results NumPy makes as plain arrays from a meta one: made meta where the tensor is made
+    lambda lib, x: lib.where(x > 0, x, 0.0),
+    lambda lib, x: x.masked_fill(x > 0, 1.0),
+    lambda lib, x: x.argmax(1),
+    lambda lib, x: x.topk(3, dim=1),
+    lambda lib, x: x.sort(1),
+    lambda lib, x: x.max(dim=1),
+    lambda lib, x: x.tril(),
+    lambda lib, x: x.clamp(0, 1),
+    lambda lib, x: lib.nn.functional.pad(x, (1, 2)),
+    lambda lib, x: lib.einsum("ij,jk->ik", x, x.t()),
+    lambda lib, x: lib.nn.functional.gelu(lib.nn.functional.mish(x)),
+    lambda lib, x: lib.nn.functional.interpolate(x[None], scale_factor=2),
+    lambda lib, x: lib.nn.functional.unfold(x[None, None], 2),
+    lambda lib, x: x.repeat_interleave(2, dim=0),
+    lambda lib, x: x[lib.tensor([0, 2], device="meta")],
+    lambda lib, x: x.gather(1, lib.zeros(8, 1, dtype=lib.int64, device="meta")),
+    lambda lib, x: lib.nn.functional.one_hot(lib.zeros(3, dtype=lib.int64, device="meta"), 4),
 ])
 def test_other_operations_keep_meta(call):
     same_in_both(lambda lib: call(lib, lib.ones(8, 16, device="meta")))
@@ -360,6 +378,12 @@ def test_meta_tensors_print_as_pytorchs(call):
     lambda lib: lib.ones(2, device="meta").tolist(),
     lambda lib: lib.ones(2, device="meta").numpy(),
     lambda lib: lib.ones(2, device="meta").to("cpu"),
+    lambda lib: bool(lib.ones(1, device="meta") > 0),
+    lambda lib: lib.ones(3, device="meta").nonzero(),
+    lambda lib: lib.ones(3, device="meta").unique(),
+    lambda lib: lib.ones(3, device="meta").masked_select(lib.ones(3, device="meta") > 0),
+    lambda lib: lib.ones(3, device="meta")[lib.ones(3, device="meta") > 0],
+    lambda lib: lib.bincount(lib.zeros(3, dtype=lib.int64, device="meta")),
     lambda lib: lib.zeros(2, device="cuda:0"),
     lambda lib: lib.nn.Linear(2, 2, device="cuda"),
 ])
@@ -385,6 +409,11 @@ def test_joining_meta_tensors_gives_a_meta_tensor_of_the_joined_shape():
         lambda lib, x: lib.tanh(x @ lib.ones(4, 4, device="meta")).sum(),
         lambda lib, x: lib.stack([x, x]).mean(),
         lambda lib, x: lib.nn.functional.linear(x, lib.ones(3, 4, device="meta"), lib.ones(3, device="meta")).sum(),
+        lambda lib, x: lib.relu(x).sum(),
+        lambda lib, x: x.clamp(0, 1).sum(),
+        lambda lib, x: lib.nn.functional.leaky_relu(lib.nn.functional.gelu(x)).sum(),
+        lambda lib, x: lib.nn.functional.cross_entropy(x, lib.zeros(3, dtype=lib.int64, device="meta")),
+        lambda lib, x: lib.nn.functional.mse_loss(x, lib.zeros(3, 4, device="meta")),
     ],
 )
 def test_a_backward_on_the_meta_device_gives_meta_gradients_as_in_torch(loss):
@@ -394,3 +423,29 @@ def test_a_backward_on_the_meta_device_gives_meta_gradients_as_in_torch(loss):
         loss(lib, x).backward()
         devices.append((x.grad.device.type, tuple(x.grad.shape)))
     assert devices[0] == devices[1] == ("meta", (3, 4))
+
+
+def test_a_network_trains_a_step_on_the_meta_device_as_in_torch():
+    """Forward (batch norm moving its running statistics: a write into a meta array writes
+    nothing), backward and an optimizer step: every gradient and parameter stays meta."""
+    devices = []
+    for lib in (chainrule, torch):
+        nn = lib.nn
+        model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2)).to("meta")
+        optimizer = lib.optim.Adam(model.parameters())
+        loss = nn.functional.cross_entropy(model(lib.randn(5, 3, 8, 8, device="meta")), lib.zeros(5, dtype=lib.int64, device="meta"))
+        loss.backward()
+        optimizer.step()
+        devices.append(sorted({(name, p.device.type, p.grad.device.type) for name, p in model.named_parameters()}))
+        devices.append(sorted((name, b.device.type) for name, b in model.named_buffers()))
+    assert devices[0] == devices[2] and devices[1] == devices[3]
+
+
+def test_moving_to_meta_moves_every_buffer_and_to_another_tensor_takes_its_device():
+    for lib in (chainrule, torch):
+        norm = lib.nn.BatchNorm1d(3).to("meta")
+        assert norm.num_batches_tracked.device.type == "meta"  # an integer buffer moves too, keeping its dtype
+        assert norm.num_batches_tracked.dtype == lib.int64
+        assert lib.ones(2).to(lib.ones(1, dtype=lib.float64, device="meta")).device.type == "meta"
+        moved = lib.nn.Linear(2, 2).to(lib.ones(1, device="meta"))
+        assert moved.weight.device.type == "meta"

@@ -91,8 +91,6 @@ class _nn:
         of its forms), None for those not given, as ``Module.to`` reads them (Lightning's
         ``DeviceDtypeModuleMixin`` does too)."""
         device, dtype, non_blocking, _ = to_arguments(args, kwargs)
-        if args and isinstance(args[0], Tensor):  # to(other): its device too
-            device = args[0].device
         return (None if device is None else as_device(device)), dtype, non_blocking, kwargs.get("memory_format")
 
 

@@ -204,7 +204,20 @@ class MetaArray(ndarray):
     ``maximum(0, x)``, ``isnan(x)``) takes the broadcast shape and the dtype it gives one element
     of each operand's dtype; ``matmul`` and the reductions (``x.sum(axis)``, ``x.max()``) take
     theirs from arrays with no elements, or one along each reduced axis; a write into a meta array
-    (``out=``, as ``result += bias``) writes nothing."""
+    (``out=``, as ``result += bias``, or ``array[key] = value``) writes nothing.
+
+    What NumPy makes as a plain array from one (``where``, ``argsort``, a fancy index) is made a
+    meta array where the tensor is made (``meta_if_any``), as are the gradients of a backward from
+    a meta tensor.
+    """
+
+    in_use = False  # whether a meta array was ever made: until then, no result needs the check
+
+    def __array_finalize__(self, obj):
+        MetaArray.in_use = True
+
+    def __setitem__(self, key, value):
+        """A write writes nothing: a meta array has no values."""
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         arrays = tuple(value.view(ndarray) if type(value) is MetaArray else value for value in inputs)
@@ -280,6 +293,16 @@ def _meta_reduction(ufunc, array, kwargs):
 def meta_array(shape, dtype):
     """A ``MetaArray`` of ``shape`` and ``dtype``."""
     return numpy.broadcast_to(numpy.zeros((), dtype=dtype), shape).view(MetaArray)
+
+
+def meta_if_any(array, arrays):
+    """``array`` (a plain result), or a meta array of its shape and dtype where one of ``arrays``
+    (the operands, which may be anything) is a meta array: a result computed from a meta tensor is
+    on the meta device, as PyTorch's."""
+    for each in arrays:
+        if type(each) is MetaArray:
+            return meta_array(array.shape, array.dtype)
+    return array
 
 
 def ones_like_array(array):

@@ -742,7 +742,7 @@ class Tensor:
                 f"{tuple(self._array.shape)}); use .any() or .all()"
             )
         untraceable("bool")
-        return bool(self._array.reshape(()).item())
+        return bool(self._value())
 
     def __index__(self):
         if self._array.dtype.kind not in "iub" or self._array.size != 1:

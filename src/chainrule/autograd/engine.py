@@ -23,7 +23,7 @@ from chainrule.memory_layout import contiguous_format
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
-from chainrule.backend import MetaArray, as_array, ignoring_float_errors, ndarray, xp
+from chainrule.backend import MetaArray, as_array, ignoring_float_errors, meta_array, ndarray, xp
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
 from chainrule.utils.hooks import through_hooks
@@ -229,6 +229,8 @@ def _run_nodes(roots, pending, dependencies, executed, retain_graph, create_grap
             observer(node, grads, input_grads)
         if not retain_graph:
             node.release()
+        if MetaArray.in_use and any(_is_meta(grad) for grad in grads):  # a backward from a meta tensor: its gradients are meta
+            input_grads = [_as_meta(grad) for grad in input_grads]
 
         output_shape, output_dtype = node._output_shape, node._output_dtype
         for next_node, output_nr, grad, meta in zip(node.next_nodes, node.next_output_nrs, input_grads, node._input_meta):
@@ -619,6 +621,19 @@ def accumulated_sparse(current, grad):
     else:
         current._array += array.to_dense()
     return current
+
+
+def _is_meta(grad):
+    return type(grad._array if isinstance(grad, Tensor) else grad) is MetaArray
+
+
+def _as_meta(grad):
+    """A gradient (an array, a tensor or None) on the meta device, keeping its shape and dtype."""
+    array = grad._array if isinstance(grad, Tensor) else grad
+    if type(array) is not ndarray:
+        return grad
+    meta = meta_array(array.shape, array.dtype)
+    return tensor_from_array(meta) if isinstance(grad, Tensor) else meta
 
 
 def _zeros(shape, dtype, recording):

@@ -38,7 +38,8 @@ import weakref
 from chainrule import dtypes
 from chainrule.autograd import anomaly, grad_mode
 from chainrule.backend import (
-    FLOAT_ERRORS_FILTER, NUMBER_SCALAR_TYPES, float_errors_filtered_first, is_scalar, memory_owner, ndarray, positions_in, xp,
+    FLOAT_ERRORS_FILTER, NUMBER_SCALAR_TYPES, MetaArray, float_errors_filtered_first, is_scalar, memory_owner, meta_if_any, ndarray,
+    positions_in, xp,
 )
 from chainrule.memory_layout import lay_out_as_operands, lies_otherwise
 from chainrule.tensor import Tensor, tensor_from_array
@@ -1093,16 +1094,25 @@ def computed_without_gradient(function, inputs, keywords=None):
     outside a Function (a comparison, ``any``...). A call being recorded by ``chainrule.compile``
     hears of it, so that its program computes it again on each call."""
     keywords = keywords or {}
-    result = tensor_from_array(function(*[each._array for each in inputs], **keywords))
+    arrays = [each._array for each in inputs]
+    result = function(*arrays, **keywords)
+    result = tensor_from_array(meta_if_any(result, arrays) if MetaArray.in_use and type(result) is ndarray else result)
     if _recorder is not None:
         _recorder.computed(result, function, inputs, keywords)
     return result
 
 
-def shaped_by_values(operation):
-    """``operation`` is about to make a result whose shape the values decide (``bincount``'s length
-    is the largest value): a call being recorded by ``chainrule.compile`` cannot replay it (what
-    follows was recorded for one shape) and runs eagerly."""
+def shaped_by_values(operation, *inputs):
+    """``operation`` is about to make a result whose shape the values of ``inputs`` (tensors or
+    arrays) decide (``bincount``'s length is the largest value): a call being recorded by
+    ``chainrule.compile`` cannot replay it (what follows was recorded for one shape) and runs
+    eagerly; on the meta device, which holds no values, it cannot run (NotImplementedError, as
+    PyTorch's meta kernels refuse it)."""
+    if MetaArray.in_use and any(type(getattr(each, "_array", each)) is MetaArray for each in inputs):
+        raise NotImplementedError(
+            f"{operation}: the shape of its result depends on the values of a tensor on the 'meta' device, "
+            f"which has none; compute it on the CPU"
+        )
     if _recorder is not None:
         _recorder.fail(f"calls {operation}, whose result's shape depends on the values")
 
@@ -1410,6 +1420,8 @@ def _as_output(raw, args, custom=None, keeps_layout=None):
         raw = tensor_from_array(raw)
     else:
         return raw
+    if MetaArray.in_use and type(raw._array) is ndarray:
+        raw._array = meta_if_any(raw._array, operand_arrays(args))
     if raw._array.base is not None:
         _mark_view(raw, args)
     if keeps_layout:
@@ -1418,6 +1430,18 @@ def _as_output(raw, args, custom=None, keeps_layout=None):
                 lay_out_as_operands(raw, args, keeps_layout)
                 break
     return raw
+
+
+def operand_arrays(operands):
+    """The arrays of ``operands`` (tensors, and the tensors or arrays in a tuple or list of them, as
+    an indexing key holds), the rest as given."""
+    arrays = []
+    for operand in operands:
+        if isinstance(operand, (tuple, list)):
+            arrays += [each._array if isinstance(each, Tensor) else each for each in operand]
+        else:
+            arrays.append(operand._array if isinstance(operand, Tensor) else operand)
+    return arrays
 
 
 def _check_dirty_returned(ctx, raw_outputs):

@@ -1153,7 +1153,7 @@ def one_hot(input, num_classes=-1):
         )
     if num_classes != -1:  # computed again from each call's indices by a compiled program
         return computed_without_gradient(_one_hot_rows, (input,), {"num_classes": num_classes})
-    shaped_by_values("one_hot without num_classes")  # a compiled call runs eagerly
+    shaped_by_values("one_hot without num_classes", input)  # a compiled call runs eagerly
     return tensor_from_array(_one_hot_rows(indices, int(indices.max()) + 1))
 
 

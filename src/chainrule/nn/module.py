@@ -27,6 +27,7 @@ from chainrule.nn.backward_hooks import BackwardHooks
 from chainrule.creation import empty_like
 from chainrule.device import check_device
 from chainrule.nn.parameter import Buffer, Parameter, is_lazy
+from chainrule.ops.elementwise import to_arguments
 from chainrule.tensor import Tensor
 from chainrule.utils.hooks import WatchedHooks, add_hook, hook_registry, through_hooks
 
@@ -930,11 +931,16 @@ class Module:
                     "complex module does not work as expected."
                 )
         memory_format = kwargs.pop("memory_format", None)
+        device = to_arguments(args, kwargs)[0]
+        moved = {} if device is None else {"device": device}
 
-        def convert(tensor):  # floating and complex tensors; the memory format is for the 4-d and 5-d ones, integer ones too
+        def convert(tensor):
+            """A floating or complex tensor as asked; any other (an integer count, a bool mask) only
+            moved to the device; the memory format for the 4-d and 5-d ones, integer ones too."""
             layout = {"memory_format": memory_format} if memory_format is not None and tensor.dim() in (4, 5) else {}
-            numbers = tensor.is_floating_point() or tensor.is_complex()
-            return tensor.to(*args, **kwargs, **layout) if numbers else tensor.to(**layout) if layout else tensor
+            if tensor.is_floating_point() or tensor.is_complex():
+                return tensor.to(*args, **kwargs, **layout)
+            return tensor.to(**moved, **layout) if moved or layout else tensor
 
         return self._apply(convert)
 

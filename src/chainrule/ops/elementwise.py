@@ -2511,8 +2511,8 @@ def to_arguments(args, kwargs):
     a call that fits none (two dtypes, a NumPy type, a string for a dtype, a flag that is not a
     bool, an unknown keyword) raises PyTorch's TypeError."""
     first = args[0] if args else None
-    if isinstance(first, Tensor):
-        device, dtype, flags, keywords = None, first.dtype, args[1:], _FLAG_KEYWORDS
+    if isinstance(first, Tensor):  # its dtype and device
+        device, dtype, flags, keywords = first.device, first.dtype, args[1:], _FLAG_KEYWORDS
     elif _is_dtype(first):
         device, dtype, flags, keywords = None, first, args[1:], _FLAG_KEYWORDS
     else:

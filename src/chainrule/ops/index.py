@@ -28,7 +28,7 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
-from chainrule.backend import add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
+from chainrule.backend import MetaArray, add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
@@ -774,8 +774,8 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     normalized, repeats = _normalize_key(key, x._array.shape)
-    if function_module._recorder is not None and _holds_mask(normalized):
-        shaped_by_values("x[mask] (a boolean mask)")  # as many elements as the mask holds True
+    if (function_module._recorder is not None or MetaArray.in_use) and _holds_mask(normalized):
+        shaped_by_values("x[mask] (a boolean mask)", *normalized)  # as many elements as the mask holds True
     kind = _kind_of_read(normalized, x._array.shape)
     if kind is Alias and type(key) is slice:  # PyTorch slices by a lone slice even when it keeps all of x: x[:]
         kind = Slice
@@ -1139,7 +1139,7 @@ def masked_select(x, mask):
             f"masked_select: expected BoolTensor for mask (got {dtypes.dtype_name(mask_array.dtype)}); convert it with .bool()"
         )
     common = broadcast_shapes(x._array.shape, mask_array.shape)
-    shaped_by_values("masked_select")
+    shaped_by_values("masked_select", x, *([mask] if isinstance(mask, Tensor) else []))
     return MaskedSelect.apply(broadcast_to(x, common), (xp.broadcast_to(mask_array, common),), False)
 
 
@@ -1234,7 +1234,7 @@ def nonzero(x, as_tuple=False):
     With ``as_tuple``, one 1-D tensor of positions per dimension (``x[x.nonzero(as_tuple=True)]``
     reads the nonzero elements). No gradient: positions are not differentiable.
     """
-    shaped_by_values("nonzero")
+    shaped_by_values("nonzero", x)
     if as_tuple:
         array = x._array if x._array.ndim else x._array.reshape(1)
         return tuple(tensor_from_array(positions.astype(dtypes.int64)) for positions in xp.nonzero(array))
@@ -1274,7 +1274,7 @@ def bincount(input, weights=None, minlength=0):
         )
     if minlength < 0:
         raise RuntimeError(f"bincount: minlength should be >= 0 (got {minlength}); pass 0 for no minimum length")
-    shaped_by_values("bincount")
+    shaped_by_values("bincount", input)
     positions = computed_without_gradient(_bincount_positions, [input])
     if weights is not None and positions._array.size and weights._array.shape != positions._array.shape:
         raise RuntimeError(

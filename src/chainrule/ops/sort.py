@@ -677,7 +677,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     how often each occurs: a tuple then, as in PyTorch. No gradient: the values of an input that
     requires grad require grad, and their backward raises NotImplementedError, as in PyTorch.
     """
-    shaped_by_values("unique")
+    shaped_by_values("unique", input)
     axis = None if dim is None else _unique_axis(input, dim, "unique")
     operation = "_unique2" if dim is None else "unique_dim"
     results = Distinct.shown_as(_DISTINCT_NODES[operation]).apply(input, distinct_values, axis, operation)
@@ -700,7 +700,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     [1, 1, 2, 2, 3, 1] gives [1, 2, 3, 1]. ``return_inverse`` and ``return_counts`` as for
     ``unique``. No gradient, as for ``unique``.
     """
-    shaped_by_values("unique_consecutive")
+    shaped_by_values("unique_consecutive", input)
     axis = None if dim is None else _unique_axis(input, dim, "unique_consecutive")
     results = Distinct.shown_as(_DISTINCT_NODES["unique_consecutive"]).apply(input, consecutive_runs, axis, "unique_consecutive")
     return _unique_results(results, return_inverse, return_counts)
