@@ -1,0 +1,16 @@
+"""``chainrule.export``, as ``torch.export``: a module's forward captured once as a graph.
+
+    ep = chainrule.export.export(model, (x,), dynamic_shapes={"x": {0: Dim("batch", max=64)}})
+    print(ep)                    # the graph as annotated code, its signature, the dynamic ranges
+    ep.module()(other_x)         # runs it; inputs checked against the export
+    chainrule.export.save(ep, "model.pt2"); ep = chainrule.export.load("model.pt2")
+
+export.py captures (the tracer is capture.py), exported_program.py holds the result,
+graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim`` and the hints.
+"""
+from chainrule.export.dynamic_shapes import Dim, ShapesCollection, dims
+from chainrule.export.export import export
+from chainrule.export.exported_program import ExportedProgram
+from chainrule.export.graph_signature import ExportGraphSignature
+
+__all__ = ["Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "export"]

@@ -1,0 +1,402 @@
+"""Capturing a module's forward as a flat graph: the tracer ``export`` runs.
+
+The module's forward runs once on Proxies that also carry a value (``ValueProxy``): each operation
+it applies is recorded as a node *and* computed on the values, so the code sees real shapes, dtypes
+and devices. Its parameters, buffers and tensor constants are the graph's first inputs
+(``p_fc_weight``, ``b_bn_running_mean``, ``c_scale``), then come the tensors of the user's inputs,
+flattened (``x``, ``d_a`` for ``d["a"]``): the graph is one function of all of them, and the
+layers of ``chainrule.nn`` are traced through (a Linear is a ``linear`` node, as in PyTorch).
+
+Dynamic sizes are found by running every operation twice: on the example values, and on a probe,
+the same inputs resized along each dynamic dimension. A size that differs between the two is a
+symbol: reading it (``x.shape[0]``) records a ``size`` node, and arithmetic on it records nodes,
+so that the graph computes it from its inputs. A branch or an index that would come out
+differently for the probe means the code requires particular values of that dimension:
+ConstraintViolationError. A branch on a tensor's data (``if x.sum() > 0:``) cannot be decided
+for every input: GuardOnDataDependentSymNode (write it with ``torch.cond``).
+"""
+import builtins
+import contextlib
+import operator
+
+from chainrule.autograd.function import Function
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.control_flow import cond as eager_cond
+from chainrule.export.errors import UserError
+from chainrule.fx import Graph, GraphModule, Proxy, Tracer
+from chainrule.fx.experimental.symbolic_shapes import ConstraintViolationError, GuardOnDataDependentSymNode
+from chainrule.fx.node import map_aggregate
+from chainrule.nn.module import Module
+from chainrule.tensor import Tensor
+
+#: Tensor methods whose answer depends only on dtype, device or rank: the same for every input.
+STATIC_METHODS = {
+    "dim", "ndimension", "is_floating_point", "is_complex", "is_signed", "element_size", "get_device",
+    "is_contiguous",
+}
+#: Tensor methods that read sizes: answered with ints, and symbols for dynamic dimensions.
+SIZE_METHODS = {"size", "numel", "nelement"}
+
+
+class ValueProxy(Proxy):
+    """A traced value that also holds what it computes on the example inputs (``value``) and on the
+    probe inputs (``probe``, see the module docstring). ``symbols``: the names of the dynamic
+    dimensions a size depends on (empty for a tensor or a value from tensor data)."""
+
+    def __init__(self, node, tracer, value, probe, symbols=frozenset(), data_dependent=False, formula=None):
+        super().__init__(node, tracer)
+        self.value = value
+        self.probe = probe
+        self.symbols = symbols
+        self.data_dependent = data_dependent or isinstance(value, Tensor)
+        self.formula = formula  # for a size: its value for other sizes of the dynamic dimensions ({name: size} -> value)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(f"'ValueProxy' object has no attribute {name!r}")
+        value, tracer = self.value, self.tracer
+        if isinstance(value, Tensor) and name == "shape":
+            return tracer.sizes(self)
+        if isinstance(value, Tensor) and name in SIZE_METHODS:
+            return lambda *args, **kwargs: tracer.size_query(self, name, args, kwargs)
+        if isinstance(value, Tensor) and name in STATIC_METHODS:
+            return getattr(value, name)
+        attribute = getattr(type(value), name, None)
+        if callable(attribute) and not isinstance(attribute, property):
+            return lambda *args, **kwargs: tracer.create_proxy("call_method", name, (self, *args), kwargs)
+        read = getattr(value, name)
+        if isinstance(read, Tensor) or not isinstance(value, Tensor):  # (x.T, x.mT, x.real)
+            return tracer.create_proxy("call_function", builtins.getattr, (self, name), {})
+        return read  # dtype, device, ndim, requires_grad: the same for every input
+
+    def __bool__(self):
+        return bool(self.tracer.decided(self, builtins.bool))
+
+    def __index__(self):
+        return self.tracer.decided(self, operator.index)
+
+    def __int__(self):
+        return self.tracer.decided(self, builtins.int)
+
+    def __float__(self):
+        return self.tracer.decided(self, builtins.float)
+
+    def __len__(self):
+        if isinstance(self.value, Tensor) and self.value.dim():
+            return operator.index(self.tracer.sizes(self)[0])
+        return len(self.value)
+
+    def __iter__(self):
+        return iter([self[position] for position in range(len(self))])
+
+
+class ExportTracer(Tracer):
+    """Records ``root``'s forward into ``self.graph`` (see the module docstring). ``probing``:
+    whether any input dimension is dynamic (otherwise the probe is the example itself)."""
+
+    def __init__(self, root, probing):
+        super().__init__(autowrap_modules=())
+        self.root = root
+        self.graph = Graph()
+        self.probing = probing
+        self.state_proxies = {}  # id of a parameter, buffer or constant -> its placeholder's ValueProxy
+        self.constants = {}  # placeholder name of a tensor constant -> the tensor
+        self.constant_targets = {}  # that name -> where it came from (an attribute path, or lifted_tensor_N)
+        self.symbol_of_dimension = {}  # (example size, probe size) -> the name of the dynamic dimension
+        self.ranges = {}  # the name of a dynamic dimension -> (min, max)
+        self.user_input_names = set()
+        self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
+        self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
+
+    # ------------------------------------------------------------------ inputs
+    def state_input(self, name, tensor):
+        """A placeholder for a parameter, buffer or constant, its value a copy (the trace changes no state)."""
+        copy = tensor.detach().clone()
+        node = self.graph.placeholder(name)
+        node.meta["val"] = copy
+        proxy = ValueProxy(node, self, copy, copy)
+        self.state_proxies[id(tensor)] = proxy
+        return proxy
+
+    def user_input(self, name, value, probe):
+        node = self.graph.placeholder(name)
+        node.meta["val"] = value
+        if self.probing and isinstance(probe, Tensor):
+            node.meta["probe_shape"] = tuple(probe.shape)
+        return ValueProxy(node, self, value, probe)
+
+    # ------------------------------------------------------------------ recording
+    def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
+        """Compute the operation on the values (and probes), then record it: a ValueProxy of the result."""
+        args, kwargs = tuple(args), dict(kwargs)
+        value = self._run(kind, target, args, kwargs, "value")
+        probe = self._probe_run(kind, target, args, kwargs, value) if self.probing else value
+        node = self.create_node(kind, target, self.create_arg(args), self.create_arg(kwargs), name, type_expr)
+        node.meta["val"] = value
+        if self.probing and isinstance(probe, Tensor):
+            node.meta["probe_shape"] = tuple(probe.shape)
+        inputs = [item for item in _leaves((args, kwargs)) if isinstance(item, ValueProxy)]
+        symbols = frozenset().union(*(each.symbols for each in inputs))
+        data_dependent = any(each.data_dependent for each in inputs)
+        formula = None
+        if not data_dependent and all(each.formula for each in inputs):
+            def formula(sizes):
+                return self._run(kind, target, args, kwargs, lambda proxy: proxy.formula(sizes))
+        return ValueProxy(node, self, value, probe, frozenset() if data_dependent else symbols, data_dependent, formula)
+
+    def _run(self, kind, target, args, kwargs, which):
+        """The operation computed on the values (``which``: "value", "probe", or a function of a ValueProxy)."""
+        args, kwargs = map_aggregate((args, kwargs), lambda item: self._concrete(item, which))
+        with no_grad():
+            if kind == "call_method":
+                return getattr(args[0], target)(*args[1:], **kwargs)
+            return target(*args, **kwargs)
+
+    def _probe_run(self, kind, target, args, kwargs, value):
+        try:
+            return self._run(kind, target, args, kwargs, "probe")
+        except (RuntimeError, ValueError, IndexError, TypeError) as error:
+            names = sorted(self.symbol_of_dimension.values())
+            raise ConstraintViolationError(
+                f"Constraints violated ({', '.join(names)})! {_describe(kind, target)} works for the example inputs but not "
+                f"for other values of the dynamic dimensions ({error}): the code requires particular sizes there. "
+                "Declare those dimensions static (Dim.STATIC), or give dimensions that must be equal the same Dim."
+            ) from error
+
+    def _concrete(self, item, which):
+        if isinstance(item, Tensor) and id(item) in self.state_proxies:
+            item = self.state_proxies[id(item)]
+        if isinstance(item, ValueProxy):
+            return which(item) if callable(which) else getattr(item, which)
+        if isinstance(item, Proxy):
+            raise UserError(f"export: a value of another trace ({item}) reached this one")
+        return item
+
+    def create_arg(self, value):
+        """A node's argument: proxies as their nodes, a parameter or buffer as its placeholder, any
+        other tensor as a constant of the program (``c_lifted_tensor_0``...)."""
+        def argument(item):
+            if isinstance(item, Proxy):
+                return item.node
+            if isinstance(item, Tensor):
+                if id(item) not in self.state_proxies:
+                    self.lift_constant(item, self.constant_paths.get(id(item), f"lifted_tensor_{len(self.constants)}"))
+                return self.state_proxies[id(item)].node
+            if isinstance(item, Module):
+                raise UserError(f"export: a module ({type(item).__name__}) was passed to an operation; call it instead")
+            return item
+
+        return map_aggregate(value, argument)
+
+    def lift_constant(self, tensor, target):
+        """Make ``tensor`` an input of the program, a constant named ``c_<target>``, placed after the
+        other state inputs (before the user's inputs)."""
+        name = "c_" + target.replace(".", "_")
+        first_user_input = next((node for node in self.graph.nodes if node.op == "placeholder" and node.name in self.user_input_names), None)
+        with self.graph.inserting_before(first_user_input):
+            proxy = self.state_input(name, tensor)
+        self.constants[proxy.node.name] = tensor
+        self.constant_targets[proxy.node.name] = target
+        return proxy
+
+    def constants_by_target(self):
+        """The tensor constants by where they came from (``lifted_tensor_0``, an attribute path)."""
+        return {self.constant_targets[name]: tensor for name, tensor in self.constants.items()}
+
+    # ------------------------------------------------------------------ sizes
+    def sizes(self, proxy):
+        """``proxy.shape``: an int for each static dimension, a ValueProxy of ``x.size(d)`` for a dynamic one."""
+        value, probe = proxy.value, proxy.probe
+        sizes = []
+        for dimension, (size, probe_size) in enumerate(zip(value.shape, probe.shape)):
+            if size == probe_size:
+                sizes.append(size)
+                continue
+            node = self.create_node("call_method", "size", (proxy.node, dimension), {})
+            node.meta["val"] = size
+            symbols = self.symbols_of_size(size, probe_size)
+            formula = (lambda sizes, name=next(iter(symbols)): sizes[name]) if len(symbols) == 1 else None
+            sizes.append(ValueProxy(node, self, size, probe_size, symbols, formula=formula))
+        return tuple(sizes)
+
+    def symbols_of_size(self, size, probe_size):
+        """The dynamic dimensions a size that is ``size`` for the example and ``probe_size`` for the probe stands for."""
+        return frozenset(name for (example, probed), name in self.symbol_of_dimension.items() if (example, probed) == (size, probe_size)) or frozenset(self.symbol_of_dimension.values())
+
+    def size_query(self, proxy, method, args, kwargs):
+        """``x.size()``, ``x.size(d)``, ``x.numel()``: ints where static, recorded where dynamic."""
+        sizes = self.sizes(proxy)
+        if method == "size":
+            dimension = args[0] if args else kwargs.get("dim")
+            return sizes if dimension is None else sizes[dimension]
+        if all(isinstance(size, int) for size in sizes):
+            return proxy.value.numel()
+        return self.create_proxy("call_method", method, (proxy,), {})
+
+    def range_corners(self, names):
+        """Each assignment of the ends of their ranges to the dimensions ``names`` (a range
+        without end ends at 2**31 here), to check that a decision holds over all of it."""
+        corners = [{}]
+        for name in sorted(names):
+            lower, upper = self.ranges[name]
+            corners = [{**corner, name: end} for corner in corners for end in (max(lower, 2), min(upper, 2**31))]
+        return corners
+
+    def decided(self, proxy, convert):
+        """``convert(proxy)`` (bool, int, index, float) where Python needs a plain value: the
+        same for every input, or an error (see the module docstring)."""
+        if proxy.data_dependent:
+            raise GuardOnDataDependentSymNode(
+                f"Could not guard on data-dependent expression {proxy.node.name} (computed by {_describe(proxy.node.op, proxy.node.target)}): "
+                "Python control flow (if, while, int(), an index) on a value computed from tensor data cannot be exported, as "
+                "the graph would hold one branch for every input. Write the branch with torch.cond(pred, true_fn, false_fn, operands)."
+            )
+        value = convert(proxy.value)
+        others = [convert(proxy.probe)] + [convert(proxy.formula(sizes)) for sizes in self.range_corners(proxy.symbols) if proxy.formula]
+        other = next((each for each in others if each != value), value)
+        if other != value:
+            names = ", ".join(sorted(proxy.symbols))
+            raise ConstraintViolationError(
+                f"Constraints violated ({names})! Not all values of {names} in the specified range give the same answer "
+                f"to {proxy.node.name} (the code branches or specializes on it: {value!r} here, {other!r} for another size). "
+                f"Narrow the range of {names} (Dim(..., min=..., max=...)) so that one branch holds for all of it, or mark it static."
+            )
+        return value
+
+    # ------------------------------------------------------------------ cond
+    def cond(self, pred, true_fn, false_fn, operands=()):
+        """``torch.cond`` met while tracing. On a predicate computed from tensor data, both branches
+        are traced into graphs of their own (submodules ``true_graph_N``, ``false_graph_N``,
+        taking the operands, then the values of this trace they read, lifted) and one ``cond``
+        node chooses at run time. Any other predicate is decided now, as a Python ``if``."""
+        if not (isinstance(pred, ValueProxy) and pred.data_dependent):
+            return true_fn(*operands) if pred else false_fn(*operands)
+        operands = tuple(operands)
+        lifted = []  # the values of this trace that either branch reads besides the operands
+        branches = [_BranchTracer(self, lifted).trace_branch(function, operands) for function in (true_fn, false_fn)]
+        number = len(self.root_submodules) // 2
+        modules = []
+        for kind, branch in zip(("true", "false"), branches):
+            branch.add_lifted(lifted)
+            target = f"{kind}_graph_{number}"
+            self.root_submodules[target] = branch.module()
+            node = self.graph.get_attr(target)
+            modules.append(ValueProxy(node, self, self.root_submodules[target], self.root_submodules[target]))
+        result = self.create_proxy("call_function", eager_cond, (pred, *modules, operands + tuple(lifted)), {})
+        if isinstance(result.value, (tuple, list)):
+            return type(result.value)(result[position] for position in range(len(result.value)))
+        return result
+
+
+class _BranchTracer(ExportTracer):
+    """Traces one branch of ``cond`` into a graph of its own: the operands are its first inputs;
+    any other value of the outer trace it reads is lifted into ``lifted`` and becomes an input too."""
+
+    def __init__(self, outer, lifted):
+        super().__init__(outer.root, outer.probing)
+        self.outer = outer
+        self.lifted = lifted
+        self.lifted_inputs = {}  # id of an outer ValueProxy's node -> this graph's placeholder proxy
+        self.symbol_of_dimension = outer.symbol_of_dimension
+        self.ranges = outer.ranges
+
+    def trace_branch(self, function, operands):
+        inputs = [self.user_input(f"arg{position}_1", self._concrete_outer(item, "value"), self._concrete_outer(item, "probe")) for position, item in enumerate(operands)]
+        self.operand_count = len(inputs)
+        with TracingPatches(self):
+            result = function(*inputs)
+        self.graph.output(self.create_arg(result))
+        return self
+
+    def _concrete_outer(self, item, which):
+        return getattr(item, which) if isinstance(item, ValueProxy) else item
+
+    def _concrete(self, item, which):
+        if isinstance(item, ValueProxy) and item.tracer is not self:
+            item = self._lift(item)
+        if isinstance(item, Tensor) and id(item) in self.outer.state_proxies:
+            item = self._lift(self.outer.state_proxies[id(item)])
+        return super()._concrete(item, which)
+
+    def create_arg(self, value):
+        def argument(item):
+            if isinstance(item, ValueProxy) and item.tracer is not self:
+                return self._lift(item)
+            if isinstance(item, Tensor) and id(item) in self.outer.state_proxies:
+                return self._lift(self.outer.state_proxies[id(item)])
+            if isinstance(item, Tensor) and id(item) not in self.state_proxies:
+                return self._lift(self.outer.lift_constant(item, f"lifted_tensor_{len(self.outer.constants)}"))
+            return item
+
+        return super().create_arg(map_aggregate(value, argument))
+
+    def _lift(self, outer_proxy):
+        key = id(outer_proxy.node)
+        if key not in self.lifted_inputs:
+            if all(each.node is not outer_proxy.node for each in self.lifted):
+                self.lifted.append(outer_proxy)
+            self.lifted_inputs[key] = self.user_input(f"lifted_{outer_proxy.node.name}", outer_proxy.value, outer_proxy.probe)
+        return self.lifted_inputs[key]
+
+    def add_lifted(self, lifted):
+        """Give this branch's graph an input for each lifted value, in ``lifted``'s order, after the operands."""
+        operands = [node for node in self.graph.nodes if node.op == "placeholder"][:self.operand_count]
+        for outer_proxy in lifted:
+            if id(outer_proxy.node) not in self.lifted_inputs:
+                self.lifted_inputs[id(outer_proxy.node)] = self.user_input(f"lifted_{outer_proxy.node.name}", outer_proxy.value, outer_proxy.probe)
+        body = next(node for node in self.graph.nodes if node.op != "placeholder")
+        for node in operands + [self.lifted_inputs[id(outer_proxy.node)].node for outer_proxy in lifted]:
+            body.prepend(node)
+
+    def module(self):
+        return GraphModule(self.root_submodules, self.graph)
+
+
+class TracingPatches(contextlib.AbstractContextManager):
+    """While a forward runs under ``tracer``: reading a module's parameter, buffer or tensor
+    attribute gives the tracer's placeholder for it (so that ``self.weight.t()`` is recorded, not
+    computed once); an autograd Function applied to a traced value (the batch counter of
+    BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches."""
+
+    def __init__(self, tracer):
+        self.tracer = tracer
+
+    def __enter__(self):
+        import chainrule
+
+        tracer = self.tracer
+        outer = getattr(tracer, "outer", tracer)
+        module_getattr, function_apply, cond = Module.__getattr__, Function.__dict__["apply"], chainrule.cond
+
+        def traced_getattr(module, name):
+            found = module_getattr(module, name)
+            if isinstance(found, Tensor) and id(found) in outer.state_proxies:
+                proxy = outer.state_proxies[id(found)]
+                return proxy if tracer is outer else tracer._lift(proxy)
+            return found
+
+        def traced_apply(cls, *args, **kwargs):
+            apply = function_apply.__get__(None, cls)
+            if any(isinstance(item, ValueProxy) for item in _leaves((args, kwargs))):
+                return tracer.create_proxy("call_function", apply, args, kwargs, name=cls.__name__)
+            return apply(*args, **kwargs)
+
+        self.undo = [(Module, "__getattr__", module_getattr), (Function, "apply", function_apply), (chainrule, "cond", cond)]
+        Module.__getattr__ = traced_getattr
+        Function.apply = classmethod(traced_apply)
+        chainrule.cond = tracer.cond
+        return self
+
+    def __exit__(self, *exception):
+        for owner, name, original in self.undo:
+            setattr(owner, name, original)
+
+
+def _leaves(value):
+    found = []
+    map_aggregate(value, found.append)
+    return found
+
+
+def _describe(kind, target):
+    return f"x.{target}()" if kind == "call_method" else getattr(target, "__name__", str(target))

@@ -1,0 +1,182 @@
+"""``export(model, args)``: a module's forward captured once as a graph, an ExportedProgram.
+
+Export runs ``model(*args, **kwargs)`` once under the tracer of capture.py and returns the flat
+graph it recorded with what is needed to run it again: the parameters, buffers and constants it
+reads, how the user's inputs and outputs nest (pytree specs), and the range of every dynamic
+size. ``ep.module()`` runs it as a module; ``dynamic_shapes`` (see dynamic_shapes.py) says which
+input sizes may change. With ``Dim.AUTO`` sizes, a size the code fixes is made static (export
+traces again with it static) instead of failing.
+"""
+import chainrule
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.export.capture import ExportTracer, TracingPatches
+from chainrule.export.dynamic_shapes import _bound_inputs, dimension_specs
+from chainrule.export.errors import UserError
+from chainrule.export.exported_program import ExportedProgram
+from chainrule.export.graph_signature import ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, TensorArgument
+from chainrule.fx.experimental.symbolic_shapes import ConstraintViolationError
+from chainrule.nn.module import Module
+from chainrule.overrides import armed_while
+from chainrule.tensor import Tensor
+from chainrule.utils._pytree import tree_flatten, tree_flatten_with_path, tree_unflatten
+
+
+def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserve_module_call_signature=(), prefer_deferred_runtime_asserts_over_guards=False):
+    """``mod``'s forward on ``args`` (a tuple) and ``kwargs``, captured as an ExportedProgram.
+    ``strict`` is accepted for PyTorch's code; the capture is always the non-strict one (forward
+    runs as Python, its tensor operations recorded). ``preserve_module_call_signature`` names
+    submodules whose calls ``unflatten`` would keep: chainrule's graphs are flat, so it must be empty."""
+    if not isinstance(mod, Module):
+        raise ValueError(f"Expected `mod` to be an instance of `torch.nn.Module`, got {type(mod)}.")
+    if not isinstance(args, tuple):
+        raise UserError(f"Expecting `args` to be a tuple of example positional inputs, got {type(args)}")
+    if preserve_module_call_signature:
+        raise NotImplementedError("export: preserve_module_call_signature is not supported by chainrule.export (its graphs are flat)")
+    kwargs = dict(kwargs or {})
+    names = _input_names(mod, args, kwargs)
+    specs = dimension_specs(type(mod).forward.__get__(mod), args, kwargs, dynamic_shapes, names)
+    try:
+        return _export(mod, args, kwargs, names, specs)
+    except ConstraintViolationError:
+        if not any(spec.auto for dimensions in specs for spec in dimensions.values()):
+            raise
+    static_where_auto = [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
+    return _export(mod, args, kwargs, names, static_where_auto)
+
+
+def _input_names(mod, args, kwargs):
+    """The placeholder name of each flattened input: the argument's name, then where the leaf lies
+    in it (``d_a`` for ``d["a"]``, ``xs_0`` for ``xs[0]``), as PyTorch names them."""
+    names = []
+    for name, value in _bound_inputs(type(mod).forward.__get__(mod), args, kwargs).items():
+        for path, _ in tree_flatten_with_path(value)[0]:
+            names.append("_".join([name, *(_key_name(key) for key in path)]))
+    return names
+
+
+def _key_name(key):
+    for attribute in ("idx", "key", "name"):
+        if hasattr(key, attribute):
+            return str(getattr(key, attribute))
+    return str(key)
+
+
+def _export(mod, args, kwargs, names, specs):
+    leaves, in_spec = tree_flatten((args, kwargs))
+    sizes = _probe_sizes(leaves, specs, names)
+    tracer = ExportTracer(mod, probing=bool(sizes))
+    tracer.symbol_of_dimension = {(example, probe): name for name, (example, probe, _, _) in sizes.items()}
+    tracer.ranges = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
+    input_specs = _state_inputs(mod, tracer)
+    tracer.user_input_names = set(names)
+    traced_leaves = []
+    for leaf, name, dimensions in zip(leaves, names, specs):
+        node_value = leaf.detach().clone() if isinstance(leaf, Tensor) else leaf
+        proxy = tracer.user_input(name, node_value, _probe(node_value, dimensions, sizes))
+        traced_leaves.append(proxy if isinstance(leaf, Tensor) else leaf)
+        argument = TensorArgument(proxy.node.name) if isinstance(leaf, Tensor) else ConstantArgument(proxy.node.name, leaf)
+        input_specs.append(InputSpec(InputKind.USER_INPUT, argument, None))
+    traced_args, traced_kwargs = tree_unflatten(traced_leaves, in_spec)
+    with TracingPatches(tracer), armed_while():
+        result = mod(*traced_args, **traced_kwargs)
+    output_leaves, out_spec = tree_flatten(result)
+    output = tracer.graph.output(tuple(tracer.create_arg(leaf) for leaf in output_leaves))
+    output_specs = []
+    for leaf, argument in zip(output_leaves, output.args[0]):
+        kept = TensorArgument(argument.name) if hasattr(argument, "name") else ConstantArgument("", argument)
+        output_specs.append(OutputSpec(OutputKind.USER_OUTPUT, kept, None))
+    input_specs += [InputSpec(InputKind.CONSTANT_TENSOR, TensorArgument(name), tracer.constant_targets[name]) for name in tracer.constants]
+    _record_shapes(tracer)
+    signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
+    state = {**dict(mod.named_parameters()), **{name: buffer for name, buffer in mod.named_buffers()}}
+    range_constraints = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
+    return ExportedProgram(
+        root=tracer.root_submodules, graph=tracer.graph, graph_signature=signature, state_dict=state,
+        range_constraints=range_constraints, constants=dict(tracer.constants_by_target()),
+        example_inputs=(args, kwargs), in_spec=in_spec, out_spec=out_spec,
+        input_dimensions=_input_dimensions(leaves, specs, sizes), forward_arguments=_forward_arguments(mod, args, kwargs),
+    )
+
+
+def _state_inputs(mod, tracer):
+    """Placeholders and specs for the parameters and buffers, in named_parameters/named_buffers order."""
+    specs = []
+    for name, parameter in mod.named_parameters():
+        proxy = tracer.state_input("p_" + name.replace(".", "_"), parameter)
+        specs.append(InputSpec(InputKind.PARAMETER, TensorArgument(proxy.node.name), name))
+    non_persistent = {f"{prefix}.{name}".lstrip(".") for prefix, module in mod.named_modules() for name in module._non_persistent_buffers_set}
+    for name, buffer in mod.named_buffers():
+        proxy = tracer.state_input("b_" + name.replace(".", "_"), buffer)
+        specs.append(InputSpec(InputKind.BUFFER, TensorArgument(proxy.node.name), name, persistent=name not in non_persistent))
+    tracer.constant_paths = {
+        id(value): f"{prefix}.{attribute}".lstrip(".")
+        for prefix, module in mod.named_modules() for attribute, value in vars(module).items() if isinstance(value, Tensor)
+    }
+    return specs
+
+
+def _graph_order(tracer):
+    position = {node.name: index for index, node in enumerate(node for node in tracer.graph.nodes if node.op == "placeholder")}
+    return lambda spec: position[spec.arg.name]
+
+
+def _probe_sizes(leaves, specs, names):
+    """``{dimension name: (example size, probe size, min, max)}``: each dynamic dimension's probe
+    size differs from the example's, and from every other dimension's, so that a program that
+    mixes two of them up fails on the probe (see capture.py)."""
+    sizes = {}
+    for leaf, dimensions, leaf_name in zip(leaves, specs, names):
+        for dimension, spec in dimensions.items():
+            example = leaf.shape[dimension]
+            if not spec.min <= example <= spec.max:
+                raise ConstraintViolationError(f"{example} not in range [{spec.min}, {spec.max}] (size {dimension} of {leaf_name}, Dim {spec.name!r})")
+            if spec.name in sizes:
+                if sizes[spec.name][0] != example:
+                    raise UserError(f"Dim {spec.name!r} is given to sizes that differ in the example inputs ({sizes[spec.name][0]} and {example}, size {dimension} of {leaf_name}): use a Dim of its own for each")
+                continue
+            step = len(sizes) + 1
+            probe = example + step if example + step <= spec.max else example - step
+            if probe < max(spec.min, 0):
+                continue  # a range of one value: the size is static
+            sizes[spec.name] = (example, probe, spec.min, spec.max)
+    return sizes
+
+
+def _probe(value, dimensions, sizes):
+    """The probe input: ``value`` with each dynamic dimension resized to its probe size, its rows
+    repeated or cut (so that indices it holds stay valid)."""
+    if not isinstance(value, Tensor):
+        return value
+    probe = value
+    with no_grad():
+        for dimension, spec in dimensions.items():
+            if spec.name in sizes:
+                rows = chainrule.arange(sizes[spec.name][1]) % max(value.shape[dimension], 1)
+                probe = probe.index_select(dimension, rows) if value.shape[dimension] else probe.new_zeros((*probe.shape[:dimension], sizes[spec.name][1], *probe.shape[dimension + 1:]))
+    return probe
+
+
+def _record_shapes(tracer):
+    """Each node's ``meta['shape']``: its tensor's sizes, with a dynamic one written as its Dim's name."""
+    names = tracer.symbol_of_dimension
+    for node in tracer.graph.nodes:
+        value, probe_shape = node.meta.get("val"), node.meta.pop("probe_shape", None)
+        if isinstance(value, Tensor):
+            probe_shape = probe_shape or tuple(value.shape)
+            node.meta["shape"] = tuple(size if size == probed else names.get((size, probed), f"s{size}") for size, probed in zip(value.shape, probe_shape))
+
+
+def _input_dimensions(leaves, specs, sizes):
+    """For each flattened input, what ``ep.module()`` checks: ``(shape with None where dynamic, {dimension: (name, min, max)})``."""
+    checks = []
+    for leaf, dimensions in zip(leaves, specs):
+        if not isinstance(leaf, Tensor):
+            checks.append(None)
+            continue
+        dynamic = {dimension: (spec.name, spec.min, spec.max) for dimension, spec in dimensions.items() if spec.name in sizes}
+        checks.append((tuple(None if dimension in dynamic else size for dimension, size in enumerate(leaf.shape)), dynamic))
+    return checks
+
+
+def _forward_arguments(mod, args, kwargs):
+    return list(_bound_inputs(type(mod).forward.__get__(mod), args, kwargs))

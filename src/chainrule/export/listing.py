@@ -1,0 +1,69 @@
+"""``print(ep)``: an exported program as PyTorch lists one, its graph as annotated code.
+
+    ExportedProgram:
+        class GraphModule(chainrule.nn.Module):
+            def forward(self, p_fc_weight: "f32[4, 3]", p_fc_bias: "f32[4]", x: "f32[batch, 3]"):
+                linear: "f32[batch, 4]" = chainrule.nn.functional.linear(x, p_fc_weight, p_fc_bias);  ...
+                return (linear,)
+
+    Graph signature: ...
+    Range constraints: {'batch': VR[2, 10]}
+
+Each value is annotated with its dtype (``f32``, ``i64``, ``b8``...) and sizes, a dynamic size by
+its Dim's name. The operations are chainrule's (``chainrule.nn.functional.linear``, ``x.relu()``),
+where PyTorch lists its ATen operators (``torch.ops.aten.linear.default``).
+"""
+import re
+import textwrap
+
+from chainrule.tensor import Tensor
+
+_SHORT_DTYPES = {
+    "float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int64": "i64", "int32": "i32",
+    "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "b8", "complex64": "c64", "complex128": "c128",
+}
+
+
+def annotation(node):
+    """``"f32[batch, 4]"`` for a node that computes a tensor, ``"Sym(batch)"`` for a size, else None."""
+    value = node.meta.get("val")
+    if isinstance(value, Tensor):
+        dtype = str(value.dtype).replace("chainrule.", "").replace("torch.", "")
+        sizes = ", ".join(str(size) for size in node.meta.get("shape", value.shape))
+        return f'"{_SHORT_DTYPES.get(dtype, dtype)}[{sizes}]"'
+    if isinstance(value, int) and not isinstance(value, bool) and node.op == "call_method" and node.target == "size":
+        return '"Sym(int)"'
+    return None
+
+
+def annotated_code(graph_module):
+    """The graph module's ``forward``, each parameter and assigned value annotated (see the module docstring)."""
+    annotations = {node.name: annotation(node) for node in graph_module.graph.nodes}
+    lines = []
+    for line in graph_module.code.strip("\n").splitlines():
+        if line.startswith("def forward("):
+            line = re.sub(r"(?<=[(,] )(\w+)|(?<=\()(\w+)", lambda match: _annotated(match.group(0), annotations), line)
+        else:
+            line = re.sub(r"^(    )(\w+) = ", lambda match: f"{match.group(1)}{_annotated(match.group(2), annotations)} = ", line)
+        if line.strip():
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _annotated(name, annotations):
+    found = annotations.get(name)
+    return f"{name}: {found}" if found else name
+
+
+def program_listing(program):
+    """The text of ``print(ep)``."""
+    body = textwrap.indent(annotated_code(program.graph_module), "    ")
+    submodules = "".join(
+        f"\n    class {name}(chainrule.nn.Module):\n" + textwrap.indent(annotated_code(module), "        ")
+        for name, module in program.graph_module.named_children()
+    )
+    signature = textwrap.indent(str(program.graph_signature), "    ")
+    return (
+        f"ExportedProgram:\n    class GraphModule(chainrule.nn.Module):\n{textwrap.indent(body, '    ')}{textwrap.indent(submodules, '    ')}\n\n"
+        f"Graph signature: {signature}\nRange constraints: {program.range_constraints}\n"
+    )
