@@ -14,6 +14,7 @@ import math
 
 import chainrule
 from chainrule import dtypes
+from chainrule.masked.maskedtensor import data_of, is_masked_tensor
 
 
 def canonical_dims(dim, ndim):
@@ -65,7 +66,10 @@ def reduction_identity(operation, input, ord=2.0):
 
 def masked_input(operation, input, mask, ord=2.0):
     """``input`` with each element where ``mask`` is False replaced by ``operation``'s identity
-    (``input`` itself where there is no mask); a differentiable ``where``."""
+    (``input`` itself where there is no mask); a differentiable ``where``. A MaskedTensor input
+    brings its own mask (``mask`` is then not read), as in PyTorch."""
+    if is_masked_tensor(input):
+        input, mask = data_of(input), input.get_mask()
     if mask is None:
         return input
     return chainrule.where(input_mask(input, mask), input, reduction_identity(operation, input, ord))
