@@ -1,6 +1,7 @@
 """Products on nested tensors, one per component (each a plain, differentiable product):
 
-    nt @ w, F.linear(nt, w, b), nn.Linear(nt)      # nt (B, j, D), w (D, E) -> (B, j, E)
+    nt @ w                                         # jagged nt (B, j, D), w (D, E) -> (B, j, E)
+    F.linear(nt, w, b), nn.Linear(nt)              # nt (B, j, D), w (E, D) -> (B, j, E), either layout
     chainrule.bmm(a, b), a @ b                     # strided nested a_i (n_i, k_i) @ b_i (k_i, m_i)
     F.scaled_dot_product_attention(q, k, v)        # jagged (B, heads, j, D): attention within each component
 
@@ -13,10 +14,16 @@ from chainrule.nested.tensor import NestedTensor
 
 @implements("matmul", "bmm", "__matmul__")
 def matmul(func, args, kwargs):
-    """``a @ b`` with ``a`` or both nested: component by component (a dense ``b`` is each one's)."""
+    """``a @ b`` with ``a`` or both nested: component by component (a dense ``b``, which only a
+    jagged ``a`` takes, is each one's)."""
     first, second = args
     if not isinstance(first, NestedTensor):
         raise RuntimeError(f"{func.__name__}(): a dense tensor times a nested one is not supported (got shapes {tuple(first.shape)} and nested)")
+    if first.layout._name == "strided" and not isinstance(second, NestedTensor):
+        raise RuntimeError(
+            f"{func.__name__}(): expected both operands nested, got a nested one and a dense one of shape {tuple(second.shape)} "
+            f"(a strided nested tensor takes no dense operand; F.linear(nt, weight.T) multiplies each component)"
+        )
     if func.__name__ == "bmm" and (first.dim() != 3 or second.dim() != 3):
         raise RuntimeError(f"bmm(): expected 3-d operands (batch, n, m), got {first.dim()}-d and {second.dim()}-d")
     if first.layout._name == "jagged" and (

@@ -69,3 +69,50 @@ def contiguous(func, args, kwargs):
 @implements("unbind")
 def unbind(func, args, kwargs):
     return args[0].unbind(*args[1:], **kwargs)
+
+
+@implements("unflatten")
+def unflatten(func, args, kwargs):
+    """``unflatten(dim, sizes)`` of a dim after the batch one (not the ragged one)."""
+    nested, *rest = args
+    dim = (rest[0] if rest else kwargs["dim"]) % nested.dim()
+    sizes = rest[1] if len(rest) > 1 else kwargs["sizes"]
+    return _reshaped_dims(nested, "unflatten", [dim], (dim - 1, sizes), len(sizes) - 1)
+
+
+@implements("flatten")
+def flatten(func, args, kwargs):
+    """``flatten(start_dim, end_dim)`` of dims after the batch one (not the ragged one)."""
+    nested, *rest = args
+    start = (rest[0] if rest else kwargs.get("start_dim", 0)) % nested.dim()
+    end = (rest[1] if len(rest) > 1 else kwargs.get("end_dim", -1)) % nested.dim()
+    return _reshaped_dims(nested, "flatten", list(range(start, end + 1)), (start - 1, end - 1), start - end)
+
+
+def _reshaped_dims(nested, name, dims, component_args, added):
+    """``nested`` with the component method ``name(*component_args)`` applied, which reshapes its
+    ``dims`` (nested dims) into ``len(dims) + added`` ones: per component (strided), or on the
+    values (jagged), whose ragged dim moves by ``added`` where it comes after them."""
+    if 0 in dims:
+        raise RuntimeError(f"{name}(): not supported for nested tensors across dim 0, the batch")
+    if nested.layout._name == "strided":
+        return type(nested).packed([getattr(piece, name)(*component_args) for piece in nested.components()])
+    if nested._ragged_idx in dims and len(dims) > 1:
+        raise RuntimeError(f"{name}(): not supported for a jagged nested tensor across its ragged dim {nested._ragged_idx}")
+    result = nested.with_buffer(getattr(Tensor(nested), name)(*component_args))
+    result._ragged_idx = nested._ragged_idx + (added if nested._ragged_idx > dims[-1] else 0)
+    return result
+
+
+@implements("chunk", "split")
+def chunk(func, args, kwargs):
+    """``chunk(chunks, dim)`` / ``split(size, dim)`` along a dim after the batch one (not the ragged
+    one): a tuple of nested tensors."""
+    nested, amount, *rest = args
+    dim = (*rest, *kwargs.values(), 0)[0] % nested.dim()
+    if dim == 0 or nested.layout._name == "jagged" and dim == nested._ragged_idx:
+        raise RuntimeError(f"{func.__name__}(): not supported for a nested tensor along dim {dim} (the batch or the ragged dim)")
+    if nested.layout._name == "jagged":
+        return tuple(nested.with_buffer(part) for part in getattr(Tensor(nested), func.__name__)(amount, dim - 1))
+    parts = [getattr(piece, func.__name__)(amount, dim - 1) for piece in nested.components()]
+    return tuple(type(nested).packed(list(pieces)) for pieces in zip(*parts))
