@@ -12,19 +12,20 @@ the same inputs resized along each dynamic dimension. A size that differs betwee
 symbol: reading it (``x.shape[0]``) records a ``size`` node, and arithmetic on it records nodes,
 so that the graph computes it from its inputs. A branch or an index that would come out
 differently for the probe means the code requires particular values of that dimension:
-ConstraintViolationError. A branch on a tensor's data (``if x.sum() > 0:``) cannot be decided
+UserError (as PyTorch's, "Constraints violated"). A branch on a tensor's data (``if x.sum() > 0:``) cannot be decided
 for every input: GuardOnDataDependentSymNode (write it with ``torch.cond``).
 """
 import builtins
 import contextlib
+import math
 import operator
 
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.control_flow import cond as eager_cond
-from chainrule.export.errors import UserError
+from chainrule.export.errors import UserError, UserErrorType
 from chainrule.fx import Graph, GraphModule, Proxy, Tracer
-from chainrule.fx.experimental.symbolic_shapes import ConstraintViolationError, GuardOnDataDependentSymNode
+from chainrule.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from chainrule.fx.node import map_aggregate
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
@@ -104,6 +105,7 @@ class ExportTracer(Tracer):
         self.constant_targets = {}  # that name -> where it came from (an attribute path, or lifted_tensor_N)
         self.symbol_of_dimension = {}  # (example size, probe size) -> the name of the dynamic dimension
         self.ranges = {}  # the name of a dynamic dimension -> (min, max)
+        self.examples = {}  # the name of a dynamic dimension -> its size in the example inputs
         self.user_input_names = set()
         self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
@@ -157,7 +159,8 @@ class ExportTracer(Tracer):
             return self._run(kind, target, args, kwargs, "probe")
         except (RuntimeError, ValueError, IndexError, TypeError) as error:
             names = sorted(self.symbol_of_dimension.values())
-            raise ConstraintViolationError(
+            raise UserError(
+                UserErrorType.CONSTRAINT_VIOLATION,
                 f"Constraints violated ({', '.join(names)})! {_describe(kind, target)} works for the example inputs but not "
                 f"for other values of the dynamic dimensions ({error}): the code requires particular sizes there. "
                 "Declare those dimensions static (Dim.STATIC), or give dimensions that must be equal the same Dim."
@@ -169,7 +172,7 @@ class ExportTracer(Tracer):
         if isinstance(item, ValueProxy):
             return which(item) if callable(which) else getattr(item, which)
         if isinstance(item, Proxy):
-            raise UserError(f"export: a value of another trace ({item}) reached this one")
+            raise UserError(UserErrorType.INVALID_INPUT, f"export: a value of another trace ({item}) reached this one")
         return item
 
     def create_arg(self, value):
@@ -183,7 +186,7 @@ class ExportTracer(Tracer):
                     self.lift_constant(item, self.constant_paths.get(id(item), f"lifted_tensor_{len(self.constants)}"))
                 return self.state_proxies[id(item)].node
             if isinstance(item, Module):
-                raise UserError(f"export: a module ({type(item).__name__}) was passed to an operation; call it instead")
+                raise UserError(UserErrorType.INVALID_INPUT, f"export: a module ({type(item).__name__}) was passed to an operation; call it instead")
             return item
 
         return map_aggregate(value, argument)
@@ -242,6 +245,31 @@ class ExportTracer(Tracer):
             corners = [{**corner, name: end} for corner in corners for end in (max(lower, 2), min(upper, 2**31))]
         return corners
 
+    def refined_range(self, proxy, convert, value):
+        """``(name, min, max)``: the range around the example's size of the one dynamic dimension
+        ``proxy`` depends on, over which ``convert(proxy)`` stays ``value`` (found by bisection, so
+        for an answer that changes once on each side, as comparisons do); None for a size of several."""
+        if len(proxy.symbols) != 1 or proxy.formula is None:
+            return None
+        name = next(iter(proxy.symbols))
+        lower, upper = self.ranges[name]
+        example = self.examples[name]
+
+        def holds(size):
+            return convert(proxy.formula({name: size})) == value
+
+        low, high = max(lower, 0), example  # the smallest size from which it holds up to the example
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if holds(middle) else (middle + 1, high)
+        new_lower = low
+        low, high = example, min(upper, 2**31)  # the largest size up to which it holds
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if holds(middle) else (low, middle - 1)
+        new_upper = upper if low == min(upper, 2**31) else low
+        return name, new_lower, new_upper
+
     def decided(self, proxy, convert):
         """``convert(proxy)`` (bool, int, index, float) where Python needs a plain value: the
         same for every input, or an error (see the module docstring)."""
@@ -256,11 +284,16 @@ class ExportTracer(Tracer):
         other = next((each for each in others if each != value), value)
         if other != value:
             names = ", ".join(sorted(proxy.symbols))
-            raise ConstraintViolationError(
+            refined = self.refined_range(proxy, convert, value)
+            fix = "" if refined is None else f" Suggested fix: {refined[0]} = Dim({refined[0]!r}, min={refined[1]}" + ("" if refined[2] == math.inf else f", max={refined[2]}") + ")."
+            error = UserError(
+                UserErrorType.CONSTRAINT_VIOLATION,
                 f"Constraints violated ({names})! Not all values of {names} in the specified range give the same answer "
                 f"to {proxy.node.name} (the code branches or specializes on it: {value!r} here, {other!r} for another size). "
-                f"Narrow the range of {names} (Dim(..., min=..., max=...)) so that one branch holds for all of it, or mark it static."
+                f"Narrow the range of {names} (Dim(..., min=..., max=...)) so that one branch holds for all of it, or mark it static.{fix}"
             )
+            error.refined_range = refined
+            raise error
         return value
 
     # ------------------------------------------------------------------ cond
@@ -299,6 +332,7 @@ class _BranchTracer(ExportTracer):
         self.lifted_inputs = {}  # id of an outer ValueProxy's node -> this graph's placeholder proxy
         self.symbol_of_dimension = outer.symbol_of_dimension
         self.ranges = outer.ranges
+        self.examples = outer.examples
 
     def trace_branch(self, function, operands):
         inputs = [self.user_input(f"arg{position}_1", self._concrete_outer(item, "value"), self._concrete_outer(item, "probe")) for position, item in enumerate(operands)]
@@ -356,7 +390,8 @@ class TracingPatches(contextlib.AbstractContextManager):
     """While a forward runs under ``tracer``: reading a module's parameter, buffer or tensor
     attribute gives the tracer's placeholder for it (so that ``self.weight.t()`` is recorded, not
     computed once); an autograd Function applied to a traced value (the batch counter of
-    BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches."""
+    BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches;
+    ``chainrule._check`` of a traced condition is a node, the check made at every run."""
 
     def __init__(self, tracer):
         self.tracer = tracer
@@ -366,7 +401,7 @@ class TracingPatches(contextlib.AbstractContextManager):
 
         tracer = self.tracer
         outer = getattr(tracer, "outer", tracer)
-        module_getattr, function_apply, cond = Module.__getattr__, Function.__dict__["apply"], chainrule.cond
+        module_getattr, function_apply, cond, check = Module.__getattr__, Function.__dict__["apply"], chainrule.cond, chainrule._check
 
         def traced_getattr(module, name):
             found = module_getattr(module, name)
@@ -381,10 +416,16 @@ class TracingPatches(contextlib.AbstractContextManager):
                 return tracer.create_proxy("call_function", apply, args, kwargs, name=cls.__name__)
             return apply(*args, **kwargs)
 
-        self.undo = [(Module, "__getattr__", module_getattr), (Function, "apply", function_apply), (chainrule, "cond", cond)]
+        def traced_check(condition, message=None):
+            if isinstance(condition, ValueProxy):
+                return tracer.create_proxy("call_function", check, (condition,), {})
+            return check(condition, message)
+
+        self.undo = [(Module, "__getattr__", module_getattr), (Function, "apply", function_apply), (chainrule, "cond", cond), (chainrule, "_check", check)]
         Module.__getattr__ = traced_getattr
         Function.apply = classmethod(traced_apply)
         chainrule.cond = tracer.cond
+        chainrule._check = traced_check
         return self
 
     def __exit__(self, *exception):

@@ -15,7 +15,7 @@ for each tensor a dict ``{dimension: spec}`` or a tuple of specs, one per dimens
 import inspect
 import math
 
-from chainrule.export.errors import UserError
+from chainrule.export.errors import UserError, UserErrorType
 from chainrule.tensor import Tensor
 from chainrule.utils._pytree import tree_leaves, tree_map
 
@@ -41,7 +41,7 @@ class Dim:
         lower = 0 if min is None else min
         upper = math.inf if max is None else max
         if not lower <= upper:
-            raise UserError(f"Cannot create Dim with inconsistent min={min}, max={max}")
+            raise UserError(UserErrorType.INVALID_INPUT, f"Cannot create Dim with inconsistent min={min}, max={max}")
         self.__name__ = name
         self.min = lower
         self.max = upper
@@ -106,6 +106,7 @@ def dimension_specs(forward, args, kwargs, dynamic_shapes, leaf_names):
         names = list(inputs)
         if not set(dynamic_shapes) <= set(names):
             raise UserError(
+                UserErrorType.INVALID_INPUT,
                 f"When `dynamic_shapes` is specified as a dict, its top-level keys must be the arg names {names} of `inputs`, "
                 f"but here they are {list(dynamic_shapes)}. Alternatively, you could also ignore arg names entirely and specify "
                 "`dynamic_shapes` as a list/tuple matching `inputs`."
@@ -114,7 +115,7 @@ def dimension_specs(forward, args, kwargs, dynamic_shapes, leaf_names):
     else:
         per_input = list(dynamic_shapes)
         if len(per_input) != len(inputs):
-            raise UserError(f"dynamic_shapes has {len(per_input)} entries but the inputs are {len(inputs)} ({list(inputs)}): give one per input")
+            raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes has {len(per_input)} entries but the inputs are {len(inputs)} ({list(inputs)}): give one per input")
     specs = []
     for (name, value), spec in zip(inputs.items(), per_input):
         leaves = tree_leaves(value)
@@ -148,7 +149,7 @@ def _spec_leaves(value, spec, name):
         return [leaf for key in value for leaf in _spec_leaves(value[key], spec.get(key) if isinstance(spec, dict) else None, name)]
     if isinstance(value, (tuple, list)):
         if not isinstance(spec, (tuple, list)) or len(spec) != len(value):
-            raise UserError(f"dynamic_shapes of input {name!r}: expected a {type(value).__name__} of {len(value)} specs, got {spec!r}")
+            raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of input {name!r}: expected a {type(value).__name__} of {len(value)} specs, got {spec!r}")
         return [leaf for item, item_spec in zip(value, spec) for leaf in _spec_leaves(item, item_spec, name)]
     return [None] * len(tree_leaves(value))
 
@@ -159,19 +160,19 @@ def _tensor_dimensions(tensor, spec, leaf_name):
         return {}
     if isinstance(spec, (tuple, list)):
         if len(spec) != tensor.dim():
-            raise UserError(f"dynamic_shapes of {leaf_name}: {len(spec)} specs for a tensor of {tensor.dim()} dimensions {tuple(tensor.shape)}")
+            raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: {len(spec)} specs for a tensor of {tensor.dim()} dimensions {tuple(tensor.shape)}")
         spec = dict(enumerate(spec))
     if not isinstance(spec, dict):
-        raise UserError(f"dynamic_shapes of {leaf_name}: expected a dict or tuple of Dims, got {spec!r}")
+        raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: expected a dict or tuple of Dims, got {spec!r}")
     found = {}
     for dimension, item in spec.items():
         if not -tensor.dim() <= dimension < tensor.dim():
-            raise UserError(f"dynamic_shapes of {leaf_name}: dimension {dimension} does not exist in a tensor of shape {tuple(tensor.shape)}")
+            raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: dimension {dimension} does not exist in a tensor of shape {tuple(tensor.shape)}")
         dimension %= tensor.dim()
         if isinstance(item, Dim):
             found[dimension] = DimensionSpec(item.__name__, item.min, item.max, auto=False)
         elif isinstance(item, _DimHint) and item.kind != "STATIC":
             found[dimension] = DimensionSpec(f"{leaf_name}_dim{dimension}", 2, math.inf, auto=item.kind == "AUTO")
         elif item is not None and not isinstance(item, _DimHint):
-            raise UserError(f"dynamic_shapes of {leaf_name}: unexpected spec {item!r} for dimension {dimension}: use a Dim, Dim.AUTO, Dim.DYNAMIC, Dim.STATIC or None")
+            raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: unexpected spec {item!r} for dimension {dimension}: use a Dim, Dim.AUTO, Dim.DYNAMIC, Dim.STATIC or None")
     return found

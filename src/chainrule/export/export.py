@@ -7,11 +7,13 @@ size. ``ep.module()`` runs it as a module; ``dynamic_shapes`` (see dynamic_shape
 input sizes may change. With ``Dim.AUTO`` sizes, a size the code fixes is made static (export
 traces again with it static) instead of failing.
 """
+import operator
+
 import chainrule
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.export.capture import ExportTracer, TracingPatches
-from chainrule.export.dynamic_shapes import _bound_inputs, dimension_specs
-from chainrule.export.errors import UserError
+from chainrule.export.capture import SIZE_METHODS, ExportTracer, TracingPatches
+from chainrule.export.dynamic_shapes import DimensionSpec, _bound_inputs, dimension_specs
+from chainrule.export.errors import UserError, UserErrorType
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, TensorArgument
 from chainrule.fx.experimental.symbolic_shapes import ConstraintViolationError
@@ -29,19 +31,29 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
     if not isinstance(mod, Module):
         raise ValueError(f"Expected `mod` to be an instance of `torch.nn.Module`, got {type(mod)}.")
     if not isinstance(args, tuple):
-        raise UserError(f"Expecting `args` to be a tuple of example positional inputs, got {type(args)}")
+        raise UserError(UserErrorType.INVALID_INPUT, f"Expecting `args` to be a tuple of example positional inputs, got {type(args)}")
     if preserve_module_call_signature:
         raise NotImplementedError("export: preserve_module_call_signature is not supported by chainrule.export (its graphs are flat)")
     kwargs = dict(kwargs or {})
     names = _input_names(mod, args, kwargs)
     specs = dimension_specs(type(mod).forward.__get__(mod), args, kwargs, dynamic_shapes, names)
-    try:
-        return _export(mod, args, kwargs, names, specs)
-    except ConstraintViolationError:
-        if not any(spec.auto for dimensions in specs for spec in dimensions.values()):
-            raise
-    static_where_auto = [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
-    return _export(mod, args, kwargs, names, static_where_auto)
+    for _ in range(8):  # each try narrows or fixes the Dim.AUTO sizes the code constrains
+        try:
+            return _export(mod, args, kwargs, names, specs)
+        except UserError as error:
+            if error.error_type is not UserErrorType.CONSTRAINT_VIOLATION or not any(spec.auto for dimensions in specs for spec in dimensions.values()):
+                raise
+            specs = _narrowed(specs, getattr(error, "refined_range", None))
+    return _export(mod, args, kwargs, names, specs)
+
+
+def _narrowed(specs, refined):
+    """``specs`` after a constraint violation: the range of the Dim.AUTO size it names narrowed to
+    ``refined`` (name, min, max), or, where it names none, every Dim.AUTO size made static."""
+    if refined is not None and any(spec.auto and spec.name == refined[0] for dimensions in specs for spec in dimensions.values()):
+        name, lower, upper = refined
+        return [{dimension: DimensionSpec(name, lower, upper, True) if spec.name == name else spec for dimension, spec in dimensions.items()} for dimensions in specs]
+    return [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
 
 
 def _input_names(mod, args, kwargs):
@@ -67,6 +79,7 @@ def _export(mod, args, kwargs, names, specs):
     tracer = ExportTracer(mod, probing=bool(sizes))
     tracer.symbol_of_dimension = {(example, probe): name for name, (example, probe, _, _) in sizes.items()}
     tracer.ranges = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
+    tracer.examples = {name: example for name, (example, _, _, _) in sizes.items()}
     input_specs = _state_inputs(mod, tracer)
     tracer.user_input_names = set(names)
     traced_leaves = []
@@ -85,6 +98,7 @@ def _export(mod, args, kwargs, names, specs):
     for leaf, argument in zip(output_leaves, output.args[0]):
         kept = TensorArgument(argument.name) if hasattr(argument, "name") else ConstantArgument("", argument)
         output_specs.append(OutputSpec(OutputKind.USER_OUTPUT, kept, None))
+    tracer.graph.eliminate_dead_code(is_impure_node=_may_have_effects)
     input_specs += [InputSpec(InputKind.CONSTANT_TENSOR, TensorArgument(name), tracer.constant_targets[name]) for name in tracer.constants]
     _record_shapes(tracer)
     signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
@@ -96,6 +110,14 @@ def _export(mod, args, kwargs, names, specs):
         example_inputs=(args, kwargs), in_spec=in_spec, out_spec=out_spec,
         input_dimensions=_input_dimensions(leaves, specs, sizes), forward_arguments=_forward_arguments(mod, args, kwargs),
     )
+
+
+def _may_have_effects(node):
+    """Whether a node nothing reads must stay: all but the size arithmetic a Python decision
+    consumed (``x.size(0)``, ``size >= 3``), which the graph need not compute again."""
+    if node.op == "call_method":
+        return node.target not in SIZE_METHODS
+    return not (node.op == "call_function" and getattr(operator, getattr(node.target, "__name__", ""), None) is node.target and node.target is not operator.setitem)
 
 
 def _state_inputs(mod, tracer):
@@ -132,7 +154,7 @@ def _probe_sizes(leaves, specs, names):
                 raise ConstraintViolationError(f"{example} not in range [{spec.min}, {spec.max}] (size {dimension} of {leaf_name}, Dim {spec.name!r})")
             if spec.name in sizes:
                 if sizes[spec.name][0] != example:
-                    raise UserError(f"Dim {spec.name!r} is given to sizes that differ in the example inputs ({sizes[spec.name][0]} and {example}, size {dimension} of {leaf_name}): use a Dim of its own for each")
+                    raise UserError(UserErrorType.INVALID_INPUT, f"Dim {spec.name!r} is given to sizes that differ in the example inputs ({sizes[spec.name][0]} and {example}, size {dimension} of {leaf_name}): use a Dim of its own for each")
                 continue
             step = len(sizes) + 1
             probe = example + step if example + step <= spec.max else example - step
