@@ -8,7 +8,7 @@ floats (±3e38), overflows, warns or produces nan where PyTorch gives a number.
 import math
 import operator
 
-from chainrule.backend import half_in_float32, ignoring_float_errors, ndarray, xp
+from chainrule.backend import at_least_zero, half_in_float32, ignoring_float_errors, ndarray, xp
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import dtype_name, scalar_type_name
 from chainrule.ops.complex_refusals import REFUSED_ON_COMPLEX, complex_refused
@@ -416,7 +416,7 @@ class ReLU(Pointwise):
 
     @staticmethod
     def forward(ctx, x):
-        result = xp.maximum(0, x)  # x on a tie, as PyTorch's: relu(-0.0) is -0.0
+        result = at_least_zero(x)  # x on a tie, as PyTorch's: relu(-0.0) is -0.0
         ctx.save_for_backward(result)  # as PyTorch's ReluBackward0: out > 0 exactly where x > 0
         return result
 
