@@ -84,6 +84,17 @@ CASES = {
     "0-d": lambda lib, mt, mt2, d, m: made(lib, 2.5, False), "ints": lambda lib, mt, mt2, d, m: made(lib, [[1, 20], [3, 4]], [[True, False], [True, True]]),
     "bools": lambda lib, mt, mt2, d, m: made(lib, [True, False], [True, False]), "str": lambda lib, mt, mt2, d, m: str(mt),
     "empty": lambda lib, mt, mt2, d, m: repr(made(lib, [[]], [[]])),
+    "exp_": lambda lib, mt, mt2, d, m: mt.exp_(), "abs_": lambda lib, mt, mt2, d, m: mt.abs_(),
+    "add_ unequal masks": lambda lib, mt, mt2, d, m: mt.add_(made(lib, DATA, [[True] * 3] * 2)),
+    "where number": lambda lib, mt, mt2, d, m: lib.where(m, mt, 0.0), "sum 0-d": lambda lib, mt, mt2, d, m: made(lib, 2.0, True).sum(),
+    "sum dims": lambda lib, mt, mt2, d, m: mt.sum((0, 1)), "sum dims keepdim": lambda lib, mt, mt2, d, m: lib.sum(mt, dim=[0, 1], keepdim=True),
+    "argmax keepdim": lambda lib, mt, mt2, d, m: mt.argmax(1, keepdim=True), "var keepdim": lambda lib, mt, mt2, d, m: mt.var(0, True),
+    "float16": lambda lib, mt, mt2, d, m: made(lib, DATA, MASK).half(), "masked.softmax": lambda lib, mt, mt2, d, m: lib.masked.softmax(mt, 1),
+    "masked.mean": lambda lib, mt, mt2, d, m: lib.masked.mean(mt, 1), "numpy": lambda lib, mt, mt2, d, m: mt.numpy(),
+    "tolist": lambda lib, mt, mt2, d, m: mt.tolist(), "iterate": lambda lib, mt, mt2, d, m: list(mt),
+    "index_select": lambda lib, mt, mt2, d, m: mt.index_select(0, lib.tensor([1])), "requires_grad_": lambda lib, mt, mt2, d, m: mt.requires_grad_(),
+    "sum dtype": lambda lib, mt, mt2, d, m: mt.sum(1, dtype=lib.float64).get_data(), "size": lambda lib, mt, mt2, d, m: mt.size(1),
+    "float()": lambda lib, mt, mt2, d, m: float(mt.sum()),
 }
 
 
@@ -169,3 +180,11 @@ def test_gradcheck_through_a_masked_tensor():
         return (mt.exp() * mt).softmax(1).sum(1).get_data()
 
     assert chainrule.autograd.gradcheck(function, (chainrule.tensor(rng.standard_normal((3, 4)), requires_grad=True),))
+
+
+def test_sparse_layouts_are_refused():
+    sparse = chainrule.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse()
+    with pytest.raises(TypeError, match="layout"):
+        chainrule.masked.masked_tensor(sparse, chainrule.ones(2, 2, dtype=chainrule.bool).to_sparse())
+    with pytest.raises(ValueError, match="masked sum expects a strided tensor"):
+        chainrule.masked.sum(sparse, 1, mask=chainrule.ones(2, 2, dtype=chainrule.bool))

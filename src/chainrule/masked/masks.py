@@ -15,6 +15,7 @@ import math
 import chainrule
 from chainrule import dtypes
 from chainrule.masked.maskedtensor import data_of, is_masked_tensor
+from chainrule.memory_layout import strided
 
 
 def canonical_dims(dim, ndim):
@@ -70,6 +71,8 @@ def masked_input(operation, input, mask, ord=2.0):
     brings its own mask (``mask`` is then not read), as in PyTorch."""
     if is_masked_tensor(input):
         input, mask = data_of(input), input.get_mask()
+    if input.layout != strided:
+        raise ValueError(f"masked {operation} expects a strided tensor in chainrule (got {input.layout} tensor): pass input.to_dense()")
     if mask is None:
         return input
     return chainrule.where(input_mask(input, mask), input, reduction_identity(operation, input, ord))

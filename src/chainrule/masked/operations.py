@@ -227,7 +227,17 @@ def autograd_grad(func, args, kwargs):
     )
 
 
-OTHER_RULES = {"softmax": softmax, "where": where, "grad.__get__": gradient_of_leaf, "autograd.grad": autograd_grad}
+def no_plain_values(func, args, kwargs):
+    """``numpy()`` and ``tolist()``, which PyTorch refuses to tensor subclasses: they would show the
+    masked-out values as if they were data."""
+    suffix = "." if func.__name__ == "numpy" else f", got {type(args[0]).__name__}"
+    raise RuntimeError(f".{func.__name__}() is not supported for tensor subclasses{suffix} (use mt.to_tensor(value).{func.__name__}())")
+
+
+OTHER_RULES = {
+    "softmax": softmax, "where": where, "grad.__get__": gradient_of_leaf, "autograd.grad": autograd_grad, "numpy": no_plain_values,
+    "tolist": no_plain_values,
+}
 
 
 def query(func, name, args, kwargs):
