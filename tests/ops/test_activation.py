@@ -163,6 +163,21 @@ def test_relu_gradient_at_zero_is_zero_like_pytorch():
     np.testing.assert_array_equal(x.grad._array, [0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("shape", [(4096,), (64, 100), (3, 50, 31), (4095,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_relu_of_large_arrays_gives_pytorchs_bits(shape, dtype):
+    """From 4096 elements ReLU compares against a row of zeros (backend.at_least_zero): the same
+    bits as PyTorch's, -0.0, nan and inf included, and transposed inputs too."""
+    values = np.random.default_rng(1).standard_normal(shape) * 3
+    if dtype != "int64":
+        values.reshape(-1)[:5] = [-0.0, 0.0, np.nan, np.inf, -np.inf]
+    values = values.astype(dtype)
+    for array in (values, values.T):
+        ours = chainrule.relu(chainrule.tensor(array)).numpy()
+        theirs = torch.relu(torch.tensor(array)).numpy()
+        assert ours.dtype == theirs.dtype and ours.tobytes() == np.ascontiguousarray(theirs).tobytes()
+
+
 KINKS = [
     ("hardtanh", lambda lib, a: lib.hardtanh(a)),
     ("relu6", lambda lib, a: lib.relu6(a)),
