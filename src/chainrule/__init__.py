@@ -198,6 +198,7 @@ from chainrule import _C, overrides  # noqa: E402  torch.overrides: the __torch_
 from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout, torch.batch_norm...: nn.functional's, ATen's order
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors
 from chainrule.random import default_generator  # noqa: E402
+from chainrule.ops.fake_quantize import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine  # noqa: E402  torch.fake_quantize_*: quantization-aware training
 from chainrule import storage  # noqa: E402  torch.storage; Tensor.untyped_storage, storage, set_...
 from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.FloatStorage...
     BoolStorage,
