@@ -1,6 +1,8 @@
 """``chainrule.masked.MaskedTensor`` against PyTorch's: construction and its checks, printing,
 every family of operations (what each does to the mask, and the errors of those PyTorch refuses),
 reductions, safe softmax, ``where``, and gradients as MaskedTensors."""
+import copy
+import inspect
 import warnings
 
 import numpy as np
@@ -94,7 +96,8 @@ CASES = {
     "tolist": lambda lib, mt, mt2, d, m: mt.tolist(), "iterate": lambda lib, mt, mt2, d, m: list(mt),
     "index_select": lambda lib, mt, mt2, d, m: mt.index_select(0, lib.tensor([1])), "requires_grad_": lambda lib, mt, mt2, d, m: mt.requires_grad_(),
     "sum dtype": lambda lib, mt, mt2, d, m: mt.sum(1, dtype=lib.float64).get_data(), "size": lambda lib, mt, mt2, d, m: mt.size(1),
-    "float()": lambda lib, mt, mt2, d, m: float(mt.sum()),
+    "float()": lambda lib, mt, mt2, d, m: float(mt.sum()), "format": lambda lib, mt, mt2, d, m: f"{mt} {mt.sum()}",
+    "deepcopy": lambda lib, mt, mt2, d, m: copy.deepcopy(made(lib, requires_grad=True)),
 }
 
 
@@ -188,3 +191,16 @@ def test_sparse_layouts_are_refused():
         chainrule.masked.masked_tensor(sparse, chainrule.ones(2, 2, dtype=chainrule.bool).to_sparse())
     with pytest.raises(ValueError, match="masked sum expects a strided tensor"):
         chainrule.masked.sum(sparse, 1, mask=chainrule.ones(2, 2, dtype=chainrule.bool))
+
+
+def parameters(function):
+    """(name, kind, default) of each parameter: a signature without its type annotations."""
+    return [(each.name, each.kind, each.default) for each in inspect.signature(function).parameters.values()]
+
+
+def test_names_and_signatures_are_pytorchs():
+    assert sorted(chainrule.masked.__all__) == sorted(torch.masked.__all__)
+    for name in torch.masked.__all__:
+        ours, theirs = getattr(chainrule.masked, name), getattr(torch.masked, name)
+        if not inspect.isclass(theirs):
+            assert parameters(ours) == parameters(theirs), name

@@ -234,9 +234,16 @@ def no_plain_values(func, args, kwargs):
     raise RuntimeError(f".{func.__name__}() is not supported for tensor subclasses{suffix} (use mt.to_tensor(value).{func.__name__}())")
 
 
+def deep_copy(func, args, kwargs):
+    """``copy.deepcopy(mt)``: a new leaf with copies of the data and the mask (requiring grad as ``mt`` does)."""
+    masked = args[0]
+    copied = masked_result(data_of(masked).detach().clone(), masked.get_mask().clone())
+    return copied.requires_grad_(masked.requires_grad)
+
+
 OTHER_RULES = {
     "softmax": softmax, "where": where, "grad.__get__": gradient_of_leaf, "autograd.grad": autograd_grad, "numpy": no_plain_values,
-    "tolist": no_plain_values,
+    "tolist": no_plain_values, "__deepcopy__": deep_copy,
 }
 
 
