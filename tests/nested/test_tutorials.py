@@ -51,7 +51,7 @@ def tutorial(torch, jagged):
 
 
 def normalized(text):
-    text = re.sub(r"grad_fn=<\w+>", "grad_fn=<node>", text.replace("torch.", "chainrule."))
+    text = re.sub(r"grad_fn=<[^>]+>", "grad_fn=<node>", text.replace("torch.", "chainrule."))
     return re.sub(r"\bj\d+", "jN", re.sub(r",\s+grad_fn", ", grad_fn", text))
 
 

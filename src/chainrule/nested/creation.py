@@ -10,6 +10,7 @@ components may differ in their first dimension only).
 """
 from chainrule import dtypes
 from chainrule.creation import as_tensor
+from chainrule.device import check_device
 from chainrule.memory_layout import strided
 from chainrule.nested.jagged import JaggedNestedTensor, from_values, offsets_of
 from chainrule.nested.layout import jagged
@@ -21,6 +22,7 @@ from chainrule.tensor import Tensor, detached
 def nested_tensor(tensor_list, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A new nested tensor (a leaf) holding copies of ``tensor_list``'s tensors (or lists of numbers);
     ``layout``: ``chainrule.strided`` (the default) or ``chainrule.jagged``."""
+    check_device(device)
     pieces = [detached(each) if isinstance(each, Tensor) else as_tensor(each) for each in tensor_list]
     layout = _checked_layout(layout, "nested_tensor")
     _check_same_dims(pieces, "nested_tensor")
@@ -39,6 +41,7 @@ def as_nested_tensor(ts, dtype=None, device=None, layout=None):
     """A nested tensor of ``ts`` (a list of tensors, or a tensor: its rows) that keeps their history:
     the gradient of the nested tensor flows back into them. A nested tensor of that layout is
     returned as it is."""
+    check_device(device)
     layout = _checked_layout(layout, "as_nested_tensor")
     if getattr(ts, "is_nested", False) and ts.layout is layout and dtype in (None, ts.dtype):
         return ts

@@ -9,7 +9,11 @@ operations on the components or the packed values, so that autograd records them
 What reads the tensor without making a new one (``nt.dtype``, ``nt.requires_grad``,
 ``nt.requires_grad_()``, ``nt.element_size()``) runs on the packed values; every other operation
 raises NotImplementedError naming it, as PyTorch does for the operations it has no nested kernel for.
+
+``chainrule.compile`` records arrays, not the cuts of a nested tensor: a compiled function that
+computes on one runs eagerly (with its warning), its results as eager ones.
 """
+from chainrule.autograd.function import not_replayable
 from chainrule.overrides import DisableTorchFunctionSubclass
 from chainrule.tensor import Tensor
 
@@ -44,6 +48,7 @@ def operation_name(func):
 
 def handle(func, args, kwargs):
     """The result of ``func(*args, **kwargs)``, one of whose arguments is a nested tensor."""
+    not_replayable("computes on a nested tensor, whose components a compiled program does not follow")
     name = operation_name(func)
     handler = HANDLERS.get(name)
     if handler is not None:

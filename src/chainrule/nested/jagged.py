@@ -13,7 +13,7 @@ nested tensor is not contiguous, as PyTorch's.
 from chainrule.backend import xp
 from chainrule.nested.layout import jagged
 from chainrule.nested.nested_int import NestedInt
-from chainrule.nested.tensor import NestedTensor
+from chainrule.nested.tensor import NestedTensor, adopted
 from chainrule.ops.join import cat
 from chainrule.tensor import Tensor, shape_of, tensor_from_array
 
@@ -67,7 +67,7 @@ class JaggedNestedTensor(NestedTensor):
         """PyTorch's print: ``NestedTensor(size=(2, j1, 3), offsets=tensor([0, 2, 5]), contiguous=True)``."""
         parts = [f"size={tuple(self.size())}", f"offsets={self._offsets!r}"]
         if self.grad_fn is not None:
-            parts.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+            parts.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
             parts.append("requires_grad=True")
         parts.append(f"contiguous={self.is_contiguous()}")
@@ -80,8 +80,8 @@ def offsets_of(lengths):
 
 
 def from_values(values, offsets, lengths=None, ragged_idx=1, requires_grad=None):
-    """The jagged nested tensor over ``values`` (a plain tensor: a differentiable view of it; a new
-    leaf where ``requires_grad`` is given), cut by ``offsets`` and ``lengths``; a new ragged size."""
-    result = values.as_subclass(JaggedNestedTensor) if requires_grad is None else Tensor._make_subclass(JaggedNestedTensor, values, requires_grad)
+    """The jagged nested tensor over ``values`` (a new plain tensor, which it becomes; a new leaf on
+    its memory where ``requires_grad`` is given), cut by ``offsets`` and ``lengths``; a new ragged size."""
+    result = adopted(values, JaggedNestedTensor) if requires_grad is None else Tensor._make_subclass(JaggedNestedTensor, values, requires_grad)
     result._offsets, result._lengths, result._ragged_idx, result._ragged_size = offsets, lengths, ragged_idx, NestedInt()
     return result

@@ -12,7 +12,7 @@ import math
 from chainrule._format import format_tensor
 from chainrule.creation import empty
 from chainrule.memory_layout import strided
-from chainrule.nested.tensor import NestedTensor
+from chainrule.nested.tensor import NestedTensor, adopted
 from chainrule.ops.join import cat
 from chainrule.tensor import Tensor, detached
 
@@ -39,7 +39,7 @@ class StridedNestedTensor(NestedTensor):
             buffer = cat([piece.reshape(-1) for piece in pieces])
         else:
             buffer = empty(0, dtype=dtype)
-        result = buffer.as_subclass(cls)
+        result = adopted(buffer, cls)
         result._nested_sizes = tuple(tuple(piece.shape) for piece in pieces)
         return result
 

@@ -38,9 +38,9 @@ class NestedTensor(Tensor):
         raise NotImplementedError
 
     def with_buffer(self, buffer):
-        """A nested tensor cut as this one around ``buffer``, a plain tensor shaped as the packed one
-        (linked to it in the graph)."""
-        result = buffer.as_subclass(type(self))
+        """A nested tensor cut as this one around ``buffer``, a new plain tensor shaped as the
+        packed one, which it becomes (its node too: ``(nt * 2).grad_fn`` is a MulBackward0)."""
+        result = adopted(buffer, type(self))
         self.copy_structure_to(result)
         return result
 
@@ -116,3 +116,14 @@ class NestedTensor(Tensor):
         if gradient is not None and getattr(gradient, "is_nested", False):
             gradient = Tensor(gradient)
         Tensor(self).backward(gradient, retain_graph, create_graph, inputs)
+
+
+def adopted(tensor, cls):
+    """The new tensor ``tensor`` (that no one else holds) as an instance of ``cls``: a new object
+    holding its fields, so that its place in the graph is the new object's."""
+    result = object.__new__(cls)
+    for slot in Tensor.__slots__:
+        if slot != "__weakref__":
+            field = vars(Tensor)[slot]
+            field.__set__(result, field.__get__(tensor))
+    return result
