@@ -24,7 +24,7 @@ import inspect
 
 import chainrule
 from chainrule.masked import maskedtensor, normalizations, reductions, statistics
-from chainrule.masked.maskedtensor import data_of, is_masked_tensor, masked_result
+from chainrule.masked.maskedtensor import MaskedTensor, data_of, is_masked_tensor, masked_result
 from chainrule.overrides import DisableTorchFunctionSubclass, resolve_name
 from chainrule.tensor import Tensor
 
@@ -76,9 +76,9 @@ def masked_operation(func, args, kwargs):
     if name in IN_PLACE:
         return in_place(func, args, kwargs)
     if name in SHAPE_AND_INDEXING:
-        return wrapped(func(*data_of_each(args), **kwargs), func(*mask_of_each(args), **kwargs))
+        return wrapped(func(*replaced(args, data_of), **kwargs), func(*replaced(args, MaskedTensor.get_mask), **kwargs))
     if name in CONVERSIONS:
-        return masked_result(func(*data_of_each(args), **kwargs), args[0].get_mask())
+        return masked_result(func(*replaced(args, data_of), **kwargs), args[0].get_mask())
     if name in REDUCTIONS:
         return reduction(name, args, kwargs)
     if name in OTHER_RULES:
@@ -87,18 +87,11 @@ def masked_operation(func, args, kwargs):
 
 
 # ----------------------------------------------------------------------------- the MaskedTensors in a call
-def data_of_each(values):
-    """``values`` (a tuple of arguments, lists and tuples looked into) with each MaskedTensor's data."""
+def replaced(values, part):
+    """``values`` (a tuple of arguments, lists and tuples looked into) with each MaskedTensor
+    replaced by ``part`` of it: ``data_of`` (its data) or ``MaskedTensor.get_mask``."""
     return tuple(
-        data_of(value) if is_masked_tensor(value) else type(value)(data_of_each(value)) if isinstance(value, (list, tuple)) else value
-        for value in values
-    )
-
-
-def mask_of_each(values):
-    """``values`` with each MaskedTensor's mask."""
-    return tuple(
-        value.get_mask() if is_masked_tensor(value) else type(value)(mask_of_each(value)) if isinstance(value, (list, tuple)) else value
+        part(value) if is_masked_tensor(value) else type(value)(replaced(value, part)) if isinstance(value, (list, tuple)) else value
         for value in values
     )
 
@@ -123,7 +116,7 @@ def elementwise_unary(func, args, kwargs):
     """``func`` on the data of ``args[0]``, whose mask the result keeps."""
     if any(isinstance(value, Tensor) for value in args[1:]):
         raise TypeError("MaskedTensor unary ops do not support additional Tensor arguments")
-    return masked_result(func(*data_of_each(args), **kwargs), args[0].get_mask())
+    return masked_result(func(*replaced(args, data_of), **kwargs), args[0].get_mask())
 
 
 def elementwise_binary(func, args, kwargs):
@@ -132,7 +125,7 @@ def elementwise_binary(func, args, kwargs):
         raise TypeError("MaskedTensor binary ops do not support Tensor arguments aside from the lhs and rhs")
     if not masks_match(*args[:2]):
         raise ValueError("Input masks must match. If you need support for this, please open an issue on Github.")
-    result = func(*data_of_each(args), **kwargs)
+    result = func(*replaced(args, data_of), **kwargs)
     mask = next(value for value in args[:2] if is_masked_tensor(value)).get_mask()
     return masked_result(result, mask.expand_as(result))
 
@@ -142,14 +135,20 @@ def in_place(func, args, kwargs):
     if len(args) > 1 and not masks_match(*args[:2]):
         raise ValueError("Input masks must match. If you need support for this, please open an issue on Github.")
     with DisableTorchFunctionSubclass():
-        func(args[0], *data_of_each(args[1:]), **kwargs)
+        func(args[0], *replaced(args[1:], data_of), **kwargs)
     return args[0]
 
 
 # ----------------------------------------------------------------------------- reductions
+def masked_all(input, dim=None, *, keepdim=False, dtype=None, mask=None):
+    """Whether every kept element along ``dim`` is true (a masked-out element counts as True)."""
+    filled = input.masked_fill(~mask, True)
+    return filled.all() if dim is None else chainrule.all(filled, dim=dim, keepdim=keepdim)
+
+
 REDUCTIONS = {
     "sum": reductions.sum, "mean": statistics.mean, "amin": reductions.amin, "amax": reductions.amax,
-    "argmin": reductions.argmin, "argmax": reductions.argmax, "prod": reductions.prod, "all": None, "norm": reductions.norm,
+    "argmin": reductions.argmin, "argmax": reductions.argmax, "prod": reductions.prod, "all": masked_all, "norm": reductions.norm,
     "var": statistics.var, "std": statistics.std,
 }
 
@@ -158,19 +157,13 @@ def reduction(name, args, kwargs):
     """``mt.sum()`` (everything: a 0-d MaskedTensor, kept if any element was) or
     ``mt.sum(dim, keepdim=False, dtype=None)``: the masked reduction of the kept elements."""
     if len(args) == 1 and not kwargs:
-        return reduce_over(name, args[0], None, False, None)
+        return reduce_over(name, args[0], None)
     return reduce_over(name, *args, **kwargs)
 
 
 def reduce_over(name, input, dim, keepdim=False, dtype=None):
-    data, mask = data_of(input), input.get_mask()
-    if name == "all":  # (a masked-out element counts as True)
-        filled = data.masked_fill(~mask, True)
-        result = filled.all() if dim is None else chainrule.all(filled, dim=dim, keepdim=keepdim)
-    elif dim is None:
-        result = REDUCTIONS[name](data, mask=mask)
-    else:
-        result = REDUCTIONS[name](data, dim=dim, keepdim=keepdim, dtype=dtype, mask=mask)
+    mask = input.get_mask()
+    result = REDUCTIONS[name](data_of(input), dim=dim, keepdim=keepdim, dtype=dtype, mask=mask)
     return masked_result(result, kept_slices(mask, dim, keepdim))
 
 
