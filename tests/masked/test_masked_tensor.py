@@ -204,3 +204,27 @@ def test_names_and_signatures_are_pytorchs():
         ours, theirs = getattr(chainrule.masked, name), getattr(torch.masked, name)
         if not inspect.isclass(theirs):
             assert parameters(ours) == parameters(theirs), name
+
+
+def tutorial_cells(library):
+    """The "Implementing missing torch.nan* operators" and "Advanced semantics" cells, printed."""
+    x = library.arange(16).float()
+    y = x * x.fmod(4)
+    everything_nan = library.empty(16).fill_(float("nan"))
+    data = library.arange(5.0)
+    mask = library.tensor([True, True, False, True, False])
+    mt0, mt1 = made(library, data.tolist(), mask.tolist()), made(library, data.tolist(), (~mask).tolist())
+    try:
+        mt0 + mt1
+    except ValueError as error:
+        refusal = str(error)
+    both = made(library, (mt0.to_tensor(0) + mt1.to_tensor(0)).tolist(), (mt0.get_mask() & mt1.get_mask()).tolist())
+    cells = (
+        library.mean(made(library, y.tolist(), (y != 0).tolist())), library.argmin(made(library, y.tolist(), (y != 0).tolist())),
+        library.mean(made(library, everything_nan.tolist(), (~library.isnan(everything_nan)).tolist())), refusal, both,
+    )
+    return repr(cells).replace("chainrule", "torch")
+
+
+def test_nan_operators_and_advanced_semantics_tutorials():
+    assert tutorial_cells(chainrule) == tutorial_cells(torch)
