@@ -34,7 +34,7 @@ class FakeQuantizePerTensorAffineCachemask(Pointwise):
 
     @staticmethod
     def forward(ctx, x, scale, zero_point, quant_min, quant_max):
-        output, ctx.inside = fake_quantized(x, scale, zero_point, quant_min, quant_max, saturating=True)
+        output, ctx.inside = fake_quantized(x, scale, zero_point, quant_min, quant_max, per_tensor=True)
         return output
 
     @staticmethod
@@ -50,7 +50,7 @@ class FakeQuantizePerChannelAffineCachemask(Pointwise):
 
     @staticmethod
     def forward(ctx, x, scale, zero_point, quant_min, quant_max):
-        output, ctx.inside = fake_quantized(x, scale, zero_point, quant_min, quant_max, saturating=False)
+        output, ctx.inside = fake_quantized(x, scale, zero_point, quant_min, quant_max, per_tensor=False)
         return output
 
     @staticmethod
@@ -58,11 +58,13 @@ class FakeQuantizePerChannelAffineCachemask(Pointwise):
         return selected(ctx.xp, ctx.inside, grad_output), None, None, None, None
 
 
-def fake_quantized(x, scale, zero_point, quant_min, quant_max, saturating):
+def fake_quantized(x, scale, zero_point, quant_min, quant_max, per_tensor):
     """``(output, inside)`` on arrays: the fake-quantized ``x`` and the mask of the elements whose
     ``q`` lies in ``[quant_min, quant_max]``. ``scale`` and ``zero_point`` are numbers or arrays that
     broadcast against ``x``; a floating zero point (PyTorch's float qparams) is added before the
-    rounding, an integer one after it."""
+    rounding, an integer one after it. PyTorch's two kernels differ beyond the non-numbers (see the
+    top): the ``per_tensor`` one computes the output ``(k - z) · s`` in float32 for float64 input
+    too, the per-channel one in float64."""
     computed_in = xp.float64 if x.dtype == xp.float64 else xp.float32
     scale = xp.asarray(scale, dtype=xp.float32)
     inverse_scale = (xp.float32(1) / scale).astype(computed_in)
@@ -73,13 +75,14 @@ def fake_quantized(x, scale, zero_point, quant_min, quant_max, saturating):
             q = xp.rint(scaled + zero_point.astype(computed_in))
         else:
             q = xp.rint(scaled) + zero_point
-        if saturating:
+        inside = (q >= quant_min) & (q <= quant_max)
+        if per_tensor:
             q = xp.where(xp.isnan(q), quant_min, q)
         else:
             q = xp.where(xp.abs(q) < INT64_LIMIT, q, -INT64_LIMIT)
-        inside = (q >= quant_min) & (q <= quant_max)
         clamped = xp.clip(q, quant_min, quant_max)
-        output = (clamped.astype(xp.float64) - zero_point) * scale.astype(xp.float64)
+        output_in = xp.float32 if per_tensor else xp.float64
+        output = (clamped.astype(output_in) - zero_point.astype(output_in)) * scale.astype(output_in)
     return output.astype(x.dtype), inside
 
 
