@@ -6,11 +6,13 @@
     chainrule.export.save(ep, "model.pt2"); ep = chainrule.export.load("model.pt2")
 
 export.py captures (the tracer is capture.py), exported_program.py holds the result,
-graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim`` and the hints.
+graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim`` and the hints,
+serialize.py writes and reads programs as data (allowed_targets.py: what a saved graph may call).
 """
 from chainrule.export.dynamic_shapes import Dim, ShapesCollection, dims
 from chainrule.export.export import export
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ExportGraphSignature
+from chainrule.export.serialize import load, save
 
-__all__ = ["Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "export"]
+__all__ = ["Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "export", "load", "save"]

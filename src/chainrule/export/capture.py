@@ -19,6 +19,7 @@ import builtins
 import contextlib
 import math
 import operator
+import re
 
 from chainrule.autograd.function import Function
 from chainrule.autograd.grad_mode import no_grad
@@ -393,15 +394,24 @@ class TracingPatches(contextlib.AbstractContextManager):
     BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches;
     ``chainrule._check`` of a traced condition is a node, the check made at every run."""
 
+    #: The functions as they were before the outermost patching (a branch of cond patches again,
+    #: inside its trace, and must reach the originals, not the outer trace's replacements).
+    originals = None
+
     def __init__(self, tracer):
         self.tracer = tracer
 
     def __enter__(self):
         import chainrule
 
+        self.undo = [(Module, "__getattr__", Module.__getattr__), (Function, "apply", Function.__dict__["apply"]),
+                     (chainrule, "cond", chainrule.cond), (chainrule, "_check", chainrule._check)]
+        self.outermost = TracingPatches.originals is None
+        if self.outermost:
+            TracingPatches.originals = {name: original for _, name, original in self.undo}
+        module_getattr, function_apply, check = (TracingPatches.originals[name] for name in ("__getattr__", "apply", "_check"))
         tracer = self.tracer
         outer = getattr(tracer, "outer", tracer)
-        module_getattr, function_apply, cond, check = Module.__getattr__, Function.__dict__["apply"], chainrule.cond, chainrule._check
 
         def traced_getattr(module, name):
             found = module_getattr(module, name)
@@ -413,7 +423,7 @@ class TracingPatches(contextlib.AbstractContextManager):
         def traced_apply(cls, *args, **kwargs):
             apply = function_apply.__get__(None, cls)
             if any(isinstance(item, ValueProxy) for item in _leaves((args, kwargs))):
-                return tracer.create_proxy("call_function", apply, args, kwargs, name=cls.__name__)
+                return tracer.create_proxy("call_function", apply, args, kwargs, name=re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", cls.__name__).lower())
             return apply(*args, **kwargs)
 
         def traced_check(condition, message=None):
@@ -421,7 +431,6 @@ class TracingPatches(contextlib.AbstractContextManager):
                 return tracer.create_proxy("call_function", check, (condition,), {})
             return check(condition, message)
 
-        self.undo = [(Module, "__getattr__", module_getattr), (Function, "apply", function_apply), (chainrule, "cond", cond), (chainrule, "_check", check)]
         Module.__getattr__ = traced_getattr
         Function.apply = classmethod(traced_apply)
         chainrule.cond = tracer.cond
@@ -429,8 +438,10 @@ class TracingPatches(contextlib.AbstractContextManager):
         return self
 
     def __exit__(self, *exception):
-        for owner, name, original in self.undo:
-            setattr(owner, name, original)
+        for owner, name, previous in self.undo:
+            setattr(owner, name, previous)
+        if self.outermost:
+            TracingPatches.originals = None
 
 
 def _leaves(value):

@@ -100,7 +100,8 @@ def _export(mod, args, kwargs, names, specs):
         output_specs.append(OutputSpec(OutputKind.USER_OUTPUT, kept, None))
     tracer.graph.eliminate_dead_code(is_impure_node=_may_have_effects)
     input_specs += [InputSpec(InputKind.CONSTANT_TENSOR, TensorArgument(name), tracer.constant_targets[name]) for name in tracer.constants]
-    _record_shapes(tracer)
+    for graph in [tracer.graph, *(module.graph for branch in tracer.root_submodules.values() for module in branch.modules())]:
+        _record_shapes(graph, tracer.symbol_of_dimension)
     signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
     state = {**dict(mod.named_parameters()), **{name: buffer for name, buffer in mod.named_buffers()}}
     range_constraints = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
@@ -178,13 +179,14 @@ def _probe(value, dimensions, sizes):
     return probe
 
 
-def _record_shapes(tracer):
-    """Each node's ``meta['shape']``: its tensor's sizes, with a dynamic one written as its Dim's name."""
-    names = tracer.symbol_of_dimension
-    for node in tracer.graph.nodes:
+def _record_shapes(graph, names):
+    """Each node's ``meta['shape']``: its tensor's sizes, with a dynamic one written as its Dim's
+    name, and ``meta['dtype']``, its dtype's name (what ``print(ep)`` shows, and ``save`` keeps)."""
+    for node in graph.nodes:
         value, probe_shape = node.meta.get("val"), node.meta.pop("probe_shape", None)
         if isinstance(value, Tensor):
             probe_shape = probe_shape or tuple(value.shape)
+            node.meta["dtype"] = str(value.dtype)
             node.meta["shape"] = tuple(size if size == probed else names.get((size, probed), f"s{size}") for size, probed in zip(value.shape, probe_shape))
 
 

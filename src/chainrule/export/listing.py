@@ -16,8 +16,6 @@ where PyTorch lists its ATen operators (``torch.ops.aten.linear.default``).
 import re
 import textwrap
 
-from chainrule.tensor import Tensor
-
 _SHORT_DTYPES = {
     "float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int64": "i64", "int32": "i32",
     "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "b8", "complex64": "c64", "complex128": "c128",
@@ -25,13 +23,13 @@ _SHORT_DTYPES = {
 
 
 def annotation(node):
-    """``"f32[batch, 4]"`` for a node that computes a tensor, ``"Sym(batch)"`` for a size, else None."""
-    value = node.meta.get("val")
-    if isinstance(value, Tensor):
-        dtype = str(value.dtype).replace("chainrule.", "").replace("torch.", "")
-        sizes = ", ".join(str(size) for size in node.meta.get("shape", value.shape))
+    """``"f32[batch, 4]"`` for a node that computes a tensor (its ``meta`` ``dtype`` and ``shape``),
+    ``"Sym(int)"`` for a size, else None."""
+    if "shape" in node.meta:
+        dtype = node.meta["dtype"].replace("chainrule.", "")
+        sizes = ", ".join(str(size) for size in node.meta["shape"])
         return f'"{_SHORT_DTYPES.get(dtype, dtype)}[{sizes}]"'
-    if isinstance(value, int) and not isinstance(value, bool) and node.op == "call_method" and node.target == "size":
+    if node.op == "call_method" and node.target == "size":
         return '"Sym(int)"'
     return None
 
