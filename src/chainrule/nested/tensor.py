@@ -81,18 +81,8 @@ class NestedTensor(Tensor):
         return self.dim()
 
     @property
-    def is_sparse(self):
-        return False
-
-    def size(self, dim=None):
-        raise NotImplementedError
-
-    @property
     def shape(self):
         return self.size()
-
-    def dim(self):
-        raise NotImplementedError
 
     def is_contiguous(self, memory_format=None):
         return True
