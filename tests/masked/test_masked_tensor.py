@@ -228,3 +228,14 @@ def tutorial_cells(library):
 
 def test_nan_operators_and_advanced_semantics_tutorials():
     assert tutorial_cells(chainrule) == tutorial_cells(torch)
+
+
+def second_derivative(library):
+    mt = made(library, [1.0, 2.0, 3.0], [True, False, True], requires_grad=True)
+    (gradient,) = library.autograd.grad((mt ** 3).sum(), mt, create_graph=True)
+    gradient.sum().backward()
+    return repr((gradient, mt.grad)).replace("chainrule", "torch")
+
+
+def test_second_derivatives_through_a_masked_tensor():
+    assert second_derivative(chainrule) == second_derivative(torch)
