@@ -45,6 +45,9 @@ OPERATIONS = [
     ("reshape", lambda lib, nt: nt.reshape(nt.size(0), -1, 3, 1) * 2, "strided jagged"),
     ("view", lambda lib, nt: nt.view(nt.size(0), -1, 3, 1), "strided jagged"),
     ("unsqueeze", lambda lib, nt: nt.unsqueeze(-1), "strided jagged"),
+    ("unsqueeze squeeze", lambda lib, nt: nt.unsqueeze(2).squeeze(2) * 2, "jagged"),
+    ("cat", lambda lib, nt: lib.cat([nt, nt * 2], dim=-1), "jagged"),
+    ("like", lambda lib, nt: lib.ones_like(nt) * 2 + lib.zeros_like(nt) + nt, "jagged"),
     ("unflatten flatten", lambda lib, nt: nt.unflatten(-1, [3, 1]).flatten(-2), "jagged"),
     ("chunk", lambda lib, nt: nt.chunk(3, -1)[1], "values:strided jagged"),
     ("layer_norm", lambda lib, nt: lib.nn.functional.layer_norm(nt, (3,), weight(lib, 3), weight(lib, 3)), "strided jagged"),
@@ -184,3 +187,11 @@ def test_refusals(layout, operation, error, message):
         operation(torch, theirs)
     with pytest.raises(error, match=message):
         operation(chainrule, ours)
+
+
+def test_backward_with_a_nested_gradient():
+    theirs, ours = both_nested([np.ones((2, 2)), np.ones((3, 2))], "jagged", requires_grad=True)
+    for nested, library in ((theirs, torch), (ours, chainrule)):
+        result = nested * 3
+        result.backward(library.ones_like(result) * 2)
+    assert_same(ours.grad, theirs.grad)

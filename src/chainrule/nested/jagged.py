@@ -27,8 +27,11 @@ class JaggedNestedTensor(NestedTensor):
     def components(self):
         values = Tensor(self)
         starts = self._offsets._array[:-1].tolist()
-        lengths = (self._lengths._array if self._lengths is not None else xp.diff(self._offsets._array)).tolist()
-        return [values.narrow(self._ragged_idx - 1, start, length) for start, length in zip(starts, lengths)]
+        return [values.narrow(self._ragged_idx - 1, start, length) for start, length in zip(starts, self.ragged_lengths())]
+
+    def ragged_lengths(self):
+        """Each component's size along the ragged dim, a list of ints."""
+        return (self._lengths._array if self._lengths is not None else xp.diff(self._offsets._array)).tolist()
 
     @classmethod
     def packed(cls, pieces, like=None, ragged_idx=None):
@@ -38,7 +41,7 @@ class JaggedNestedTensor(NestedTensor):
         ragged_idx = like._ragged_idx if ragged_idx is None else ragged_idx
         values = cat(pieces, ragged_idx - 1)
         lengths = [piece.shape[ragged_idx - 1] for piece in pieces]
-        if like is not None and like._lengths is None and lengths == xp.diff(like._offsets._array).tolist():
+        if like is not None and like._lengths is None and lengths == like.ragged_lengths():
             return like.with_buffer(values) if ragged_idx == like._ragged_idx else from_values(values, like._offsets, ragged_idx=ragged_idx)
         return from_values(values, offsets_of(lengths), ragged_idx=ragged_idx)
 

@@ -1,6 +1,7 @@
 """Elementwise operations on nested tensors: on the packed tensor at once, one graph node.
 
     nt.relu(), chainrule.sin(nt), nt.to(chainrule.float64), F.dropout(nt, 0.1)   # unary: one op on the values
+    chainrule.ones_like(nt)                      # the factories *_like: cut as nt
     nt + nt, nt * 2, 1 - nt                      # same cuts, or a number: one op on the values
     jagged_nt * bias                             # a dense operand (D,) broadcast against each component
 
@@ -18,6 +19,7 @@ UNARY = (
     "isfinite", "nan_to_num", "clamp", "clip", "relu", "relu6", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu",
     "hardtanh", "hardswish", "hardsigmoid", "softplus", "logsigmoid", "tanhshrink", "softsign", "dropout", "alpha_dropout",
     "clone", "detach", "to", "float", "double", "half", "bfloat16", "int", "long", "bool", "cpu",
+    "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
 )
 IN_PLACE = (
     "abs_", "neg_", "exp_", "log_", "sqrt_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_", "zero_", "fill_", "clamp_",
@@ -106,9 +108,9 @@ def check_same_cuts(first, second, operation):
     if first.layout._name == "strided":
         same = first._nested_sizes == second._nested_sizes
     else:
-        same = first._ragged_idx == second._ragged_idx and [tuple(piece.shape) for piece in first.components()] == [
-            tuple(piece.shape) for piece in second.components()
-        ]
+        same = (first._ragged_idx, first.ragged_lengths(), first._array.shape) == (
+            second._ragged_idx, second.ragged_lengths(), second._array.shape
+        )
     if not same:
         raise RuntimeError(
             f"{operation}(): nested tensors whose components' shapes differ: "

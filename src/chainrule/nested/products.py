@@ -49,10 +49,10 @@ def _check_pairs(first, second, operation):
             f"{operation}(): expected nested operands of one layout and as many components, got {len(first)} "
             f"({first.layout!r}) and {len(second)} ({second.layout!r})"
         )
-    if first.layout._name == "jagged":
-        lengths = [[piece.shape[each._ragged_idx - 1] for piece in each.components()] for each in (first, second)]
-        if lengths[0] != lengths[1]:
-            raise RuntimeError(f"{operation}(): jagged operands whose ragged lengths differ: {lengths[0]} and {lengths[1]}")
+    if first.layout._name == "jagged" and first.ragged_lengths() != second.ragged_lengths():
+        raise RuntimeError(
+            f"{operation}(): jagged operands whose ragged lengths differ: {first.ragged_lengths()} and {second.ragged_lengths()}"
+        )
 
 
 @implements("linear")

@@ -3,7 +3,8 @@
     nt.transpose(1, 2)            # (B, j, H, D) -> (B, H, j, D): a jagged one transposes its values
     nt.reshape(B, -1, H, D)       # strided: -1 keeps each component's size there (PyTorch's rule)
     nt.view(B, -1, H, D)          # jagged: -1 (or j) for the ragged dim; the other dims reshaped
-    nt.unsqueeze(-1), nt.contiguous(), chainrule.unbind(nt)
+    nt.unsqueeze(-1), nt.squeeze(-1), nt.contiguous(), chainrule.unbind(nt)
+    chainrule.cat([nt, other], dim=-1)   # along a dim after the batch one (not a jagged one's ragged dim)
 """
 from chainrule.nested.dispatch import implements
 from chainrule.tensor import Tensor
@@ -46,17 +47,44 @@ def reshape(func, args, kwargs):
     return nested.with_buffer(getattr(Tensor(nested), name)(nested._array.shape[0], *shape[2:]))
 
 
-@implements("unsqueeze")
-def unsqueeze(func, args, kwargs):
-    nested, dim = args
-    dim = dim % (nested.dim() + 1)
-    if dim == 0:
-        raise RuntimeError("unsqueeze(): not supported for nested tensors at dim 0 (before the batch)")
+@implements("unsqueeze", "squeeze")
+def unsqueeze_or_squeeze(func, args, kwargs):
+    """``unsqueeze(dim)`` / ``squeeze(dim)`` of a dim after the batch one (a jagged tensor's
+    ragged one is never squeezed)."""
+    nested, *rest = args
+    name = func.__name__
+    if not rest and "dim" not in kwargs:
+        raise RuntimeError(f"{name}(): give the dim for a nested tensor (its batch and ragged dims are never squeezed)")
+    added = 1 if name == "unsqueeze" else -1
+    dim = (rest[0] if rest else kwargs["dim"]) % (nested.dim() + max(added, 0))
+    if dim == 0 or nested.layout._name == "jagged" and name == "squeeze" and dim == nested._ragged_idx:
+        raise RuntimeError(f"{name}(): not supported for a nested tensor at dim {dim} (its batch or ragged dim)")
     if nested.layout._name == "strided":
-        return type(nested).packed([piece.unsqueeze(dim - 1) for piece in nested.components()])
-    result = nested.with_buffer(Tensor(nested).unsqueeze(dim - 1))
-    result._ragged_idx = nested._ragged_idx + (dim <= nested._ragged_idx)
+        return type(nested).packed([getattr(piece, name)(dim - 1) for piece in nested.components()])
+    result = nested.with_buffer(getattr(Tensor(nested), name)(dim - 1))
+    result._ragged_idx = nested._ragged_idx + (added if dim <= nested._ragged_idx else 0)
     return result
+
+
+@implements("cat", "concat", "concatenate")
+def cat(func, args, kwargs):
+    """``cat(nested tensors, dim)`` along a dim after the batch one: jagged ones cut alike, along
+    a dim that is not their ragged one, join their values; strided ones join component by component."""
+    tensors, *rest = args
+    dim = (rest[0] if rest else kwargs.get("dim", 0)) % tensors[0].dim()
+    first = tensors[0]
+    if dim == 0 or not all(getattr(each, "is_nested", False) and each.layout is first.layout for each in tensors):
+        raise RuntimeError(f"{func.__name__}(): nested tensors of one layout join along a dim after the batch one (got dim {dim})")
+    if first.layout._name == "strided":
+        return type(first).packed([func(pieces, dim - 1) for pieces in zip(*(each.components() for each in tensors))])
+    if dim == first._ragged_idx or any(
+        each._ragged_idx != first._ragged_idx or each.ragged_lengths() != first.ragged_lengths() for each in tensors
+    ):
+        raise RuntimeError(
+            f"{func.__name__}(): jagged nested tensors join along a dim other than their ragged one ({first._ragged_idx}), "
+            f"their components of the same lengths; got dim {dim} and lengths {[each.ragged_lengths() for each in tensors]}"
+        )
+    return first.with_buffer(func([Tensor(each) for each in tensors], dim - 1))
 
 
 @implements("contiguous")
