@@ -239,3 +239,15 @@ def second_derivative(library):
 
 def test_second_derivatives_through_a_masked_tensor():
     assert second_derivative(chainrule) == second_derivative(torch)
+
+
+def test_nan_in_masked_out_data_stays_out_of_a_plain_gradient():
+    """The overview tutorial's nansum cell: NaN hidden by the mask, a plain factor's gradient 3
+    (PyTorch's is a MaskedTensor holding 3; chainrule's a plain tensor, see operations.py)."""
+    gradients = []
+    for library in (chainrule, torch):
+        a = library.tensor([1.0, 2.0, float("nan")])
+        b = library.tensor(1.0, requires_grad=True)
+        (gradient,) = library.autograd.grad(library.sum(made(library, a.tolist(), (~library.isnan(a)).tolist()) * b), b)
+        gradients.append(float(gradient.get_data() if library.masked.is_masked_tensor(gradient) else gradient))
+    assert gradients == [3.0, 3.0]

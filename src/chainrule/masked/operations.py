@@ -19,6 +19,15 @@ and ``F.softmax(mt, 0)`` alike) in the families below:
 Queries that give no tensor (``shape``, ``dim()``, ``requires_grad``, ``backward()``...) run on the
 data. Any other operation that would give a tensor is refused with a TypeError, as PyTorch's
 MaskedTensor refuses the operations it has no rule for (``permute``, ``matmul``, ``1 - mt``...).
+
+Where it differs from PyTorch's: PyTorch's gradients are themselves MaskedTensors flowing back
+through its dispatcher, so a gradient's mask can narrow on the way (``where`` masks out the branch
+it did not pick, ``mt[0]`` the rows it did not read) and a plain tensor that meets a MaskedTensor
+gets a MaskedTensor gradient. chainrule's engine carries plain gradients: each is 0 where the
+operation skipped an element, a MaskedTensor's ``grad`` takes that tensor's own mask, and a plain
+tensor's gradient stays plain. Elementwise rules compute on the kept data (1 where masked out),
+so that a NaN hidden by the mask never reaches a plain operand's gradient; the values under a
+result's masked-out elements, which mean nothing in either library, differ.
 """
 import inspect
 
@@ -112,20 +121,27 @@ def masks_match(first, second):
 
 
 # ----------------------------------------------------------------------------- elementwise
+def kept_data(masked):
+    """The data of ``masked`` with 1 where masked out, for elementwise operations: a masked-out
+    element's value means nothing, and NaN or inf there (the NaN that ``masked_tensor(x, ~isnan(x))``
+    hides) would otherwise reach the gradient of a plain operand (0 · NaN = NaN in ``Σ grad · x``)."""
+    return data_of(masked).masked_fill(~masked.get_mask(), 1)
+
+
 def elementwise_unary(func, args, kwargs):
-    """``func`` on the data of ``args[0]``, whose mask the result keeps."""
+    """``func`` on the kept data of ``args[0]``, whose mask the result keeps."""
     if any(isinstance(value, Tensor) for value in args[1:]):
         raise TypeError("MaskedTensor unary ops do not support additional Tensor arguments")
-    return masked_result(func(*replaced(args, data_of), **kwargs), args[0].get_mask())
+    return masked_result(func(*replaced(args, kept_data), **kwargs), args[0].get_mask())
 
 
 def elementwise_binary(func, args, kwargs):
-    """``func`` on the data of two operands with equal masks (one may be plain), keeping that mask."""
+    """``func`` on the kept data of two operands with equal masks (one may be plain), keeping that mask."""
     if any(isinstance(value, Tensor) for value in args[2:]):
         raise TypeError("MaskedTensor binary ops do not support Tensor arguments aside from the lhs and rhs")
     if not masks_match(*args[:2]):
         raise ValueError("Input masks must match. If you need support for this, please open an issue on Github.")
-    result = func(*replaced(args, data_of), **kwargs)
+    result = func(*replaced(args, kept_data), **kwargs)
     mask = next(value for value in args[:2] if is_masked_tensor(value)).get_mask()
     return masked_result(result, mask.expand_as(result))
 
