@@ -50,14 +50,29 @@ def tutorial(torch, jagged):
         print(f"RuntimeError {'irregular' in str(error)}")
 
 
+def prints(torch, jagged):
+    """Prints of the layouts' corner cases: dtypes, empty components, graphs, a transposed and a narrowed tensor."""
+    print(torch.nested.nested_tensor([torch.arange(3.0), torch.arange(2.0)], dtype=torch.float64))
+    print(torch.nested.nested_tensor([torch.arange(3), torch.zeros(0, dtype=torch.int64)]))
+    print(torch.nested.nested_tensor([torch.zeros(0, 2), torch.ones(1, 2)], requires_grad=True))
+    print(torch.nested.nested_tensor([torch.ones(2, 2)], requires_grad=True).sin())
+    print(torch.nested.nested_tensor([torch.arange(3.0), torch.arange(2.0)], dtype=torch.float64, layout=jagged))
+    print(torch.nested.nested_tensor([torch.arange(3), torch.arange(2)], layout=jagged))
+    nt = torch.nested.nested_tensor([torch.ones(2, 2), torch.ones(1, 2)], layout=jagged)
+    print(nt.transpose(1, 2), nt.transpose(1, 2).shape, nt.transpose(1, 2).unbind(), nt.transpose(1, 2).contiguous())
+    print(len(nt), nt.numel(), nt.ndim, nt.device, nt.is_cuda, nt.requires_grad, nt.is_leaf)
+    print(torch.nested.narrow(torch.arange(12.0).reshape(3, 4), 1, 1, 2, layout=jagged))
+
+
 def normalized(text):
     text = re.sub(r"grad_fn=<[^>]+>", "grad_fn=<node>", text.replace("torch.", "chainrule."))
     return re.sub(r"\bj\d+", "jN", re.sub(r",\s+grad_fn", ", grad_fn", text))
 
 
-def test_the_tutorial_prints_what_pytorch_prints(capsys):
-    tutorial(torch, torch.jagged)
+@pytest.mark.parametrize("code", [tutorial, prints])
+def test_prints_are_pytorchs(code, capsys):
+    code(torch, torch.jagged)
     theirs = capsys.readouterr().out
-    tutorial(chainrule, chainrule.nested.jagged)
+    code(chainrule, chainrule.nested.jagged)
     ours = capsys.readouterr().out
     assert normalized(ours).splitlines() == normalized(theirs).splitlines()

@@ -27,7 +27,8 @@ def narrow(tensor, dim, start, length, layout=strided):
     batch, rows = tensor.shape[0], tensor.shape[1]
     starts = xp.broadcast_to(xp.asarray(start._array if isinstance(start, Tensor) else start, dtype=xp.int64), (batch,))
     lengths = xp.broadcast_to(xp.asarray(length._array if isinstance(length, Tensor) else length, dtype=xp.int64), (batch,))
-    offsets = xp.concatenate([starts + xp.arange(batch) * rows, [batch * rows]])
+    starts = starts + xp.arange(batch) * rows  # row i of tensor begins at i * rows of the values
+    offsets = xp.concatenate([starts, starts[-1:] + lengths[-1:]])  # the end: where the last component ends, as PyTorch's
     values = Tensor(tensor).reshape(batch * rows, *tensor.shape[2:])
     return from_values(values, tensor_from_array(offsets.astype(xp.int64)), tensor_from_array(lengths.copy()))
 

@@ -64,7 +64,9 @@ class JaggedNestedTensor(NestedTensor):
         return shape_of(sizes) if dim is None else sizes[dim]
 
     def is_contiguous(self, memory_format=None):
-        return self._lengths is None
+        """Whether the components lie end to end in values, themselves laid out row-major (not a
+        narrowed or transposed nested tensor), as PyTorch's."""
+        return self._lengths is None and Tensor(self).is_contiguous()
 
     def __repr__(self):
         """PyTorch's print: ``NestedTensor(size=(2, j1, 3), offsets=tensor([0, 2, 5]), contiguous=True)``."""

@@ -89,7 +89,7 @@ def cat(func, args, kwargs):
 
 @implements("contiguous")
 def contiguous(func, args, kwargs):
-    """A jagged tensor narrowed (lengths set) packed afresh; any other is contiguous already."""
+    """A jagged tensor narrowed (lengths set) or transposed packed afresh; any other is contiguous already."""
     nested = args[0]
     return nested if nested.is_contiguous() else type(nested).packed(nested.components(), ragged_idx=nested._ragged_idx)
 

@@ -69,7 +69,7 @@ class NestedTensor(Tensor):
         return iter(self.unbind())
 
     def __len__(self):
-        return len(self.components())
+        return self.size(0)
 
     def __getitem__(self, index):
         if not isinstance(index, int):
