@@ -43,6 +43,9 @@ def collectives(rank, size, library, port, folder):
     received = torch.zeros(2 * size)
     dist.all_to_all_single(received, torch.arange(2.0 * size) + 100 * rank)
     results["all_to_all_single"] = received.tolist()
+    pieces = [torch.zeros(2) for _ in range(size)]  # (gloo's takes one shape throughout)
+    dist.all_to_all(pieces, [torch.tensor([float(rank), part]) + 10 * rank for part in range(size)])
+    results["all_to_all"] = [piece.tolist() for piece in pieces]
     gather_list = [torch.zeros(1) for _ in range(size)] if rank == 0 else None
     dist.gather(torch.tensor([rank * 1.0]), gather_list, dst=0)
     results["gather"] = gather_list and [item.tolist() for item in gather_list]
@@ -107,6 +110,7 @@ def test_collectives_of_spawned_processes_match_pytorchs_gloo(tmp_path):
     assert first["integers"] == [[1, 10], "int64"] and first["all_gather"] == [[0.0, 0.0], [1.0, -1.0]]
     assert [result["reduce_scatter"] for result in ours] == [[1.0] * 2, [21.0] * 2]
     assert ours[1]["all_to_all_single"] == [2.0, 3.0, 102.0, 103.0] and ours[1]["scatter"] == [10.0]
+    assert ours[1]["all_to_all"] == [[0.0, 1.0], [11.0, 11.0]]
     assert first["ddp grad"] == [[3.0, 3.0, 3.0]] and first["backend"] == ["gloo", 0, 2]
     assert ours[1]["reduce SUM"] == [3.0, 4.0] and ours[1]["reduce MAX"] == [2.0, 2.0]
     assert ours[1]["gather_object"] == [{"rank": 0}, {"rank": 1}] and first["gather_object"] is None
@@ -138,3 +142,27 @@ def test_where_to_meet_must_be_given(environment):
     with pytest.raises(ValueError, match="init_method='file:///tmp/store' is not one chainrule meets at"):
         dist.init_process_group("gloo", init_method="file:///tmp/store", rank=0, world_size=2)
     assert not dist.is_initialized()
+
+
+def test_a_process_that_finds_no_one_raises_pytorchs_network_error(environment):
+    """Nothing listens at MASTER_ADDR:MASTER_PORT: DistNetworkError (a DistError, a RuntimeError), as PyTorch's."""
+    from datetime import timedelta
+
+    import chainrule.distributed as dist
+
+    environment.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()))
+    with pytest.raises(dist.DistNetworkError, match="nothing listened") as raised:
+        dist.init_process_group("gloo", rank=1, world_size=2, timeout=timedelta(seconds=0.3))
+    assert isinstance(raised.value, dist.DistError) and isinstance(raised.value, RuntimeError)
+    assert not dist.is_initialized()
+
+
+def test_the_node_local_rank_comes_from_the_launcher(environment):
+    import chainrule.distributed as dist
+
+    environment.pop("LOCAL_RANK", None)
+    assert dist.get_node_local_rank(fallback_rank=3) == 3
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not in the environment"):
+        dist.get_node_local_rank()
+    environment["LOCAL_RANK"] = "1"
+    assert dist.get_node_local_rank(fallback_rank=3) == 1

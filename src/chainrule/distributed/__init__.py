@@ -41,6 +41,7 @@ from chainrule.distributed.collectives import (
     all_gather_object,
     all_gather_single,
     all_reduce,
+    all_to_all,
     all_to_all_single,
     barrier,
     broadcast,
@@ -53,6 +54,7 @@ from chainrule.distributed.collectives import (
     reduce_scatter,
     scatter,
 )
+from chainrule.distributed.errors import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError
 from chainrule.distributed.point_to_point import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from chainrule.distributed.process_group import (
     GroupMember,
@@ -61,6 +63,7 @@ from chainrule.distributed.process_group import (
     get_backend,
     get_global_rank,
     get_group_rank,
+    get_node_local_rank,
     get_process_group_ranks,
     get_rank,
     get_world_size,
@@ -89,7 +92,14 @@ __all__ = [
     "all_gather_object",
     "all_gather_single",
     "all_reduce",
+    "all_to_all",
     "all_to_all_single",
+    "DistBackendError",
+    "DistError",
+    "DistNetworkError",
+    "DistStoreError",
+    "QueueEmptyError",
+    "get_node_local_rank",
     "barrier",
     "batch_isend_irecv",
     "broadcast",

@@ -205,6 +205,42 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 
 @_collective
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
+    """Send ``input_tensor_list[j]`` to the group's process ``j``, and fill
+    ``output_tensor_list[i]`` with the tensor its process ``i`` sent here. The tensors may differ
+    in shape (each pair of processes agrees on the number of elements between them); all have one
+    dtype."""
+    communicator = _communicator("all_to_all", group)
+    if communicator is None:
+        return None
+    for argument, tensors in (("output_tensor_list", output_tensor_list), ("input_tensor_list", input_tensor_list)):
+        if len(tensors) != communicator.size:
+            raise ValueError(f"all_to_all: {argument} must hold one tensor per process ({communicator.size}), got {len(tensors)}")
+    kinds = {tensor._array.dtype for tensor in (*output_tensor_list, *input_tensor_list)}
+    if len(kinds) > 1:
+        raise RuntimeError(f"all_to_all: the tensors must have one dtype, got {sorted(map(str, kinds))}")
+    rank = communicator.rank
+    if input_tensor_list[rank]._array.size != output_tensor_list[rank]._array.size:
+        raise RuntimeError(
+            f"all_to_all: this process (rank {rank}) sends itself {input_tensor_list[rank]._array.size} elements "
+            f"(input_tensor_list[{rank}]) but receives {output_tensor_list[rank]._array.size} "
+            f"(output_tensor_list[{rank}]); they must match"
+        )
+    send = xp.concatenate([_contiguous(tensor._array).reshape(-1) for tensor in input_tensor_list])
+    receive_counts = [tensor._array.size for tensor in output_tensor_list]
+    receive = xp.empty(sum(receive_counts), dtype=kinds.pop())
+    request = communicator.all_to_all(send, [tensor._array.size for tensor in input_tensor_list], receive, receive_counts)
+
+    def finish():
+        start = 0
+        for tensor, count in zip(output_tensor_list, receive_counts):
+            tensor._array[...] = receive[start : start + count].reshape(tensor._array.shape)
+            start += count
+
+    return _run(request, finish, async_op)
+
+
+@_collective
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """On process ``dst`` (a global rank, default 0; or ``group_dst``, its rank in the group), fill
     ``gather_list[i]`` with the ``tensor`` of the group's process ``i``.

@@ -220,6 +220,19 @@ def is_torchelastic_launched():
     return os.getenv("TORCHELASTIC_RUN_ID") is not None
 
 
+def get_node_local_rank(fallback_rank=None):
+    """This process's rank among those on its machine: ``LOCAL_RANK``, which the launcher sets
+    (torchrun does), else ``fallback_rank``; neither: RuntimeError."""
+    if "LOCAL_RANK" in os.environ:
+        return int(os.environ["LOCAL_RANK"])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow `get_node_local_rank` to work "
+        "(the launcher sets LOCAL_RANK: torchrun does; mpiexec's processes can pass their rank on the machine)"
+    )
+
+
 def get_rank(group=None):
     """This process's index in ``group`` (None: the default group), 0 to ``get_world_size(group) - 1``;
     -1 given ``NON_GROUP_MEMBER``, what a process outside a group got for it."""

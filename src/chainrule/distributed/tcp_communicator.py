@@ -19,6 +19,7 @@ import time
 
 from chainrule.backend import xp
 from chainrule.distributed.communicator import Done
+from chainrule.distributed.errors import DistNetworkError, DistStoreError
 from chainrule.distributed.mailbox import Mailbox
 from chainrule.distributed.messages import receive_message, send_message
 
@@ -214,7 +215,7 @@ def _accept_every_peer(address, port, size, timeout):
             connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             peers[receive_message(connection)] = connection
     except socket.timeout:
-        raise RuntimeError(
+        raise DistStoreError(
             f"init_process_group: process 0 waited {timeout:.0f} s at {address}:{port} but only ranks "
             f"{sorted(peers)} of 1..{size - 1} connected; start world_size={size} processes with the same "
             f"MASTER_ADDR and MASTER_PORT"
@@ -232,7 +233,7 @@ def _connect(address, port, timeout):
             connection = socket.create_connection((address, port))
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(
+                raise DistNetworkError(
                     f"init_process_group: nothing listened at {address}:{port} for {timeout:.0f} s; start "
                     f"the process of rank 0 with the same MASTER_ADDR and MASTER_PORT"
                 ) from None
