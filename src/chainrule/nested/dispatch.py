@@ -64,6 +64,6 @@ def handle(func, args, kwargs):
 def unsupported(name, nested):
     """PyTorch's NotImplementedError for an operation nested tensors lack, naming it and what to do."""
     return NotImplementedError(
-        f"{name}(): not supported for nested tensors of the {nested.layout._name} layout; apply it to the components "
+        f"{name}(): not supported for nested tensors of layout {nested.layout!r}; apply it to the components "
         f"(nt.unbind()) or to a padded tensor (chainrule.nested.to_padded_tensor(nt, padding))"
     )

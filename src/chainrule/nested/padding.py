@@ -6,6 +6,7 @@
 ``output_size`` (the whole shape, batch included) pads further. Differentiable: the gradient of
 each component is its part of the padded tensor's gradient.
 """
+from chainrule.nested.layout import jagged
 from chainrule.nested.tensor import NestedTensor
 from chainrule.nn.functional import pad
 from chainrule.ops.join import stack
@@ -22,7 +23,7 @@ def to_padded_tensor(input, padding, output_size=None):
     largest = [max((piece.shape[dim] for piece in pieces), default=0) for dim in range(dims)]
     if output_size is not None:
         wanted = list(output_size[1:])
-        if input.layout._name == "jagged":  # PyTorch's: only the ragged dim's size is taken
+        if input.layout is jagged:  # PyTorch's: only the ragged dim's size is taken
             ragged = input._ragged_idx - 1
             wanted = [*largest[:ragged], *wanted[ragged:ragged + 1], *largest[ragged + 1:]]
         if len(output_size) != dims + 1 or output_size[0] != len(pieces) or any(

@@ -8,6 +8,7 @@
 A strided nested tensor takes no dense operand, as in PyTorch (make it nested first).
 """
 from chainrule.autograd.grad_mode import is_grad_enabled
+from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
 from chainrule.nested.tensor import NestedTensor
 from chainrule.tensor import Tensor
@@ -68,7 +69,7 @@ def binary(func, args, kwargs):
     other = second if nested is first else first
     if not isinstance(other, Tensor) or other.dim() == 0:
         return nested.with_buffer(func(*(Tensor(each) if each is nested else each for each in (first, second)), *rest, **kwargs))
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         raise RuntimeError(
             f"{func.__name__}(): expected both operands nested, got a nested one and a dense one of shape {tuple(other.shape)} "
             f"(a strided nested tensor takes no dense operand; make it nested: chainrule.nested.as_nested_tensor)"
@@ -105,7 +106,7 @@ def check_same_cuts(first, second, operation):
     """PyTorch's refusal of two nested tensors whose components do not line up."""
     if first.layout is not second.layout:
         raise RuntimeError(f"{operation}(): nested tensors of different layouts ({first.layout!r}, {second.layout!r})")
-    if first.layout._name == "strided":
+    if first.layout is strided:
         same = first._nested_sizes == second._nested_sizes
     else:
         same = (first._ragged_idx, first.ragged_lengths(), first._array.shape) == (

@@ -8,7 +8,9 @@
 A jagged product must keep one ragged dim: its ragged dim cannot be the one contracted, and two
 jagged operands must be cut alike (PyTorch's rule).
 """
+from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
+from chainrule.nested.layout import jagged
 from chainrule.nested.tensor import NestedTensor
 
 
@@ -19,14 +21,14 @@ def matmul(func, args, kwargs):
     first, second = args
     if not isinstance(first, NestedTensor):
         raise RuntimeError(f"{func.__name__}(): a dense tensor times a nested one is not supported (got shapes {tuple(first.shape)} and nested)")
-    if first.layout._name == "strided" and not isinstance(second, NestedTensor):
+    if first.layout is strided and not isinstance(second, NestedTensor):
         raise RuntimeError(
             f"{func.__name__}(): expected both operands nested, got a nested one and a dense one of shape {tuple(second.shape)} "
             f"(a strided nested tensor takes no dense operand; F.linear(nt, weight.T) multiplies each component)"
         )
     if func.__name__ == "bmm" and (first.dim() != 3 or second.dim() != 3):
         raise RuntimeError(f"bmm(): expected 3-d operands (batch, n, m), got {first.dim()}-d and {second.dim()}-d")
-    if first.layout._name == "jagged" and (
+    if first.layout is jagged and (
         first._ragged_idx == first.dim() - 1
         or isinstance(second, NestedTensor) and (second._ragged_idx >= second.dim() - 2 or first._ragged_idx >= first.dim() - 2)
     ):
@@ -49,7 +51,7 @@ def _check_pairs(first, second, operation):
             f"{operation}(): expected nested operands of one layout and as many components, got {len(first)} "
             f"({first.layout!r}) and {len(second)} ({second.layout!r})"
         )
-    if first.layout._name == "jagged" and first.ragged_lengths() != second.ragged_lengths():
+    if first.layout is jagged and first.ragged_lengths() != second.ragged_lengths():
         raise RuntimeError(
             f"{operation}(): jagged operands whose ragged lengths differ: {first.ragged_lengths()} and {second.ragged_lengths()}"
         )
@@ -59,7 +61,7 @@ def _check_pairs(first, second, operation):
 def linear(func, args, kwargs):
     """``F.linear(nt, weight, bias)``: each component's last dim through the layer."""
     nested, *rest = args
-    if nested.layout._name == "jagged" and nested._ragged_idx == nested.dim() - 1:
+    if nested.layout is jagged and nested._ragged_idx == nested.dim() - 1:
         raise RuntimeError(f"linear(): the last dim of a nested tensor of shape {tuple(nested.shape)} is ragged; transpose it first")
     return type(nested).packed([func(piece, *rest, **kwargs) for piece in nested.components()], like=nested)
 
@@ -77,7 +79,7 @@ def scaled_dot_product_attention(func, args, kwargs):
     if query.dim() != 4 or any(len(each) != len(query) for each in operands):
         raise RuntimeError(
             f"scaled_dot_product_attention(): expected nested query, key and value of 4 dims (B, heads, j, D) and one B, got "
-            f"{[tuple(each.shape) if each.layout._name == 'jagged' else each.dim() for each in operands]}"
+            f"{[tuple(each.shape) if each.layout is jagged else each.dim() for each in operands]}"
         )
     pieces = [func(*parts, *rest, **kwargs) for parts in zip(*(each.components() for each in operands))]
     return type(query).packed(pieces, like=query)

@@ -7,6 +7,7 @@
     F.layer_norm(nt, (D,)), nn.LayerNorm(D)(nt)   # each component's rows normalized
     strided.sum(-1, keepdim=True)            # the strided layout: its last dim, keepdim only (PyTorch's limits)
 """
+from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements, unsupported
 from chainrule.ops.join import cat, stack
 
@@ -27,7 +28,7 @@ def reduce(func, args, kwargs):
     dim = rest.pop(0) if rest else kwargs.pop("dim", None)
     keepdim = rest.pop(0) if rest else kwargs.pop("keepdim", False)
     name = func.__name__
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         return _strided_reduce(func, nested, dim, keepdim, kwargs)
     if dim is None:
         dims = list(range(nested.dim()))

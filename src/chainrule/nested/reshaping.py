@@ -6,7 +6,9 @@
     nt.unsqueeze(-1), nt.squeeze(-1), nt.contiguous(), chainrule.unbind(nt)
     chainrule.cat([nt, other], dim=-1)   # along a dim after the batch one (not a jagged one's ragged dim)
 """
+from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
+from chainrule.nested.layout import jagged
 from chainrule.tensor import Tensor
 
 
@@ -16,7 +18,7 @@ def transpose(func, args, kwargs):
     first, second = first % nested.dim(), second % nested.dim()
     if 0 in (first, second):
         raise RuntimeError(f"transpose(): not supported for nested tensors along dim 0, the batch (got dims {first} and {second})")
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         return type(nested).packed([piece.transpose(first - 1, second - 1) for piece in nested.components()])
     result = nested.with_buffer(Tensor(nested).transpose(first - 1, second - 1))
     result._ragged_idx = {first: second, second: first}.get(nested._ragged_idx, nested._ragged_idx)
@@ -32,7 +34,7 @@ def reshape(func, args, kwargs):
     name = func.__name__
     if shape[0] not in (-1, len(nested)):
         raise RuntimeError(f"{name}(): a nested tensor keeps its batch dim ({len(nested)} components), got shape {tuple(shape)}")
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         pieces = [
             getattr(piece, name)([piece.shape[index] if size == -1 else size for index, size in enumerate(shape[1:])])
             for piece in nested.components()
@@ -57,9 +59,9 @@ def unsqueeze_or_squeeze(func, args, kwargs):
         raise RuntimeError(f"{name}(): give the dim for a nested tensor (its batch and ragged dims are never squeezed)")
     added = 1 if name == "unsqueeze" else -1
     dim = (rest[0] if rest else kwargs["dim"]) % (nested.dim() + max(added, 0))
-    if dim == 0 or nested.layout._name == "jagged" and name == "squeeze" and dim == nested._ragged_idx:
+    if dim == 0 or nested.layout is jagged and name == "squeeze" and dim == nested._ragged_idx:
         raise RuntimeError(f"{name}(): not supported for a nested tensor at dim {dim} (its batch or ragged dim)")
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         return type(nested).packed([getattr(piece, name)(dim - 1) for piece in nested.components()])
     result = nested.with_buffer(getattr(Tensor(nested), name)(dim - 1))
     result._ragged_idx = nested._ragged_idx + (added if dim <= nested._ragged_idx else 0)
@@ -75,7 +77,7 @@ def cat(func, args, kwargs):
     first = tensors[0]
     if dim == 0 or not all(getattr(each, "is_nested", False) and each.layout is first.layout for each in tensors):
         raise RuntimeError(f"{func.__name__}(): nested tensors of one layout join along a dim after the batch one (got dim {dim})")
-    if first.layout._name == "strided":
+    if first.layout is strided:
         return type(first).packed([func(pieces, dim - 1) for pieces in zip(*(each.components() for each in tensors))])
     if dim == first._ragged_idx or any(
         each._ragged_idx != first._ragged_idx or each.ragged_lengths() != first.ragged_lengths() for each in tensors
@@ -123,7 +125,7 @@ def _reshaped_dims(nested, name, dims, component_args, added):
     values (jagged), whose ragged dim moves by ``added`` where it comes after them."""
     if 0 in dims:
         raise RuntimeError(f"{name}(): not supported for nested tensors across dim 0, the batch")
-    if nested.layout._name == "strided":
+    if nested.layout is strided:
         return type(nested).packed([getattr(piece, name)(*component_args) for piece in nested.components()])
     if nested._ragged_idx in dims and len(dims) > 1:
         raise RuntimeError(f"{name}(): not supported for a jagged nested tensor across its ragged dim {nested._ragged_idx}")
@@ -138,9 +140,9 @@ def chunk(func, args, kwargs):
     one): a tuple of nested tensors."""
     nested, amount, *rest = args
     dim = (*rest, *kwargs.values(), 0)[0] % nested.dim()
-    if dim == 0 or nested.layout._name == "jagged" and dim == nested._ragged_idx:
+    if dim == 0 or nested.layout is jagged and dim == nested._ragged_idx:
         raise RuntimeError(f"{func.__name__}(): not supported for a nested tensor along dim {dim} (the batch or the ragged dim)")
-    if nested.layout._name == "jagged":
+    if nested.layout is jagged:
         return tuple(nested.with_buffer(part) for part in getattr(Tensor(nested), func.__name__)(amount, dim - 1))
     parts = [getattr(piece, func.__name__)(amount, dim - 1) for piece in nested.components()]
     return tuple(type(nested).packed(list(pieces)) for pieces in zip(*parts))
