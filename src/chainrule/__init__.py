@@ -199,6 +199,18 @@ from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout,
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors
 from chainrule.random import default_generator  # noqa: E402
 from chainrule.ops.fake_quantize import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine  # noqa: E402  torch.fake_quantize_*: quantization-aware training
+from chainrule.quantized import (  # noqa: E402  torch.quantize_per_tensor...: quantized tensors and their schemes
+    dequantize,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
 from chainrule import storage  # noqa: E402  torch.storage; Tensor.untyped_storage, storage, set_...
 from chainrule.storage import (  # noqa: E402  torch.UntypedStorage, torch.FloatStorage...
     BoolStorage,
@@ -245,7 +257,7 @@ from chainrule.checks import (  # noqa: E402  torch._check...: preconditions wit
     _check_with,
 )
 
-_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF", "ao", "quantization"}
 
 
 def __getattr__(name):
