@@ -261,3 +261,28 @@ def test_a_trace_warns_of_tensors_turned_into_python_values_as_pytorchs():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert bool(lib.ones(1)) and lib.ones(1).item() == 1.0 and len(lib.ones(2)) == 2  # outside a trace: silent
+
+
+def test_the_inference_and_fusion_names_behave_as_pytorchs():
+    import torch
+
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.jit.strict_fusion():
+                pass
+        assert any("Only works in script mode" in str(warning.message) for warning in caught)
+        with pytest.raises(RuntimeError, match="optimize_for_inference expects a ScriptModule"):
+            lib.jit.optimize_for_inference(lib.nn.Linear(2, 2))
+        assert lib.jit.set_fusion_strategy([("DYNAMIC", 3)]) == [("STATIC", 2), ("DYNAMIC", 10)]
+        assert lib.jit.set_fusion_strategy([("STATIC", 2), ("DYNAMIC", 10)]) == [("DYNAMIC", 3)]
+        with pytest.raises(ValueError, match="FusionBehavior only supported 'STATIC' or 'DYNAMIC', got: X"):
+            lib.jit.set_fusion_strategy([("X", 1)])
+        assert tuple(lib.jit.Attribute([], list)) == ([], list) and lib.jit.Attribute(3, int).value == 3
+        assert issubclass(lib.jit.Error, Exception)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = chainrule.nn.Sequential(chainrule.nn.Linear(3, 2), chainrule.nn.Dropout(0.5))
+        optimized = chainrule.jit.optimize_for_inference(chainrule.jit.script(model))
+    x = chainrule.randn(4, 3)
+    assert not optimized.training and chainrule.equal(optimized(x), optimized(x))

@@ -230,6 +230,63 @@ def freeze(mod, preserved_attrs=None, optimize_numerics=True):
     return mod
 
 
+def optimize_for_inference(mod, other_methods=None):
+    """A scripted or traced module ready for inference: frozen (``freeze``) in eval mode; PyTorch
+    also rewrites its graph (folding batch norms into convolutions...), which chainrule's Python
+    ``forward`` has none of. Anything else is PyTorch's RuntimeError."""
+    if not builtins.isinstance(mod, ScriptModule):
+        raise RuntimeError(
+            "optimize_for_inference expects a ScriptModule as input. Please use torch.jit.script or torch.jit.trace to "
+            "script your 'nn.Module'."
+        )
+    return freeze(mod.eval())
+
+
+class Attribute(typing.NamedTuple):
+    """``torch.jit.Attribute(value, type)``: a module attribute with its TorchScript type spelled
+    out (``self.names = torch.jit.Attribute([], List[str])``); outside TorchScript it is this pair."""
+
+    value: typing.Any
+    type: typing.Any
+
+
+class Error(Exception):
+    """The exception TorchScript code raises (``torch.jit.Error``)."""
+
+
+class strict_fusion:  # noqa: N801 (PyTorch's name)
+    """``with torch.jit.strict_fusion():`` asks TorchScript to fuse every operation in the block or
+    fail; outside TorchScript (always, here) it warns, as PyTorch's does, and does nothing."""
+
+    def __init__(self):
+        if not is_scripting():
+            warnings.warn("Only works in script mode", stacklevel=2)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        return None
+
+
+_fusion_strategy = [[("STATIC", 2), ("DYNAMIC", 10)]]  # PyTorch's default
+
+
+def set_fusion_strategy(strategy):
+    """Set TorchScript's fusion strategy (a list of ("STATIC" or "DYNAMIC", depth)) and return the
+    previous one. chainrule fuses nothing: the strategy is checked and kept only."""
+    if not builtins.isinstance(strategy, (list, tuple)) or not all(
+        builtins.isinstance(item, tuple) and len(item) == 2 and builtins.isinstance(item[0], str) and builtins.isinstance(item[1], int)
+        for item in strategy
+    ):
+        raise TypeError(f"set_fusion_strategy(): expected a list of (str, int) pairs, e.g. [('STATIC', 2)], got {strategy!r}")
+    for behavior, _ in strategy:
+        if behavior not in ("STATIC", "DYNAMIC"):
+            raise ValueError(f"FusionBehavior only supported 'STATIC' or 'DYNAMIC', got: {behavior}")
+    previous, _fusion_strategy[0] = _fusion_strategy[0], list(strategy)
+    return previous
+
+
 _onednn_fusion = [False]
 
 
@@ -245,6 +302,7 @@ def onednn_fusion_enabled():
 
 # PyTorch's public names (``from torch.jit import *`` brings these and no helper of this file's)
 __all__ = [
-    "Future", "RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule", "TracedModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "isinstance", "load",
-    "onednn_fusion_enabled", "save", "script", "script_if_tracing", "trace", "trace_module", "unused", "wait",
+    "Attribute", "Error", "Future", "RecursiveScriptModule", "ScriptModule", "TopLevelTracedModule", "TracedModule", "annotate", "enable_onednn_fusion", "export", "fork", "freeze", "interface", "ignore", "isinstance", "load",
+    "onednn_fusion_enabled", "optimize_for_inference", "save", "script", "script_if_tracing", "set_fusion_strategy", "strict_fusion",
+    "trace", "trace_module", "unused", "wait",
 ]
