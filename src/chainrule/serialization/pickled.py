@@ -126,6 +126,7 @@ _ALLOWED_BY_PYTORCH = {
     "collections.OrderedDict", "collections.Counter", "chainrule.tensor.Size", "chainrule.Size",
     "chainrule.device.device", "chainrule.device", "chainrule.dtypes.of", "chainrule.dtypes.bfloat16",
     "builtins.set", "builtins.bytearray", "builtins.complex", "_codecs.encode",
+    "chainrule.quantized.tensor.QuantizedTensor",  # a quantized tensor: its integers and parameters (_rebuild_qtensor's)
     *(f"chainrule.dtypes.{each.name}" for each in vars(dtypes).values() if isinstance(each, dtypes.DtypeWithoutArrays)),
 }
 
