@@ -195,3 +195,24 @@ def test_backward_with_a_nested_gradient():
         result = nested * 3
         result.backward(library.ones_like(result) * 2)
     assert_same(ours.grad, theirs.grad)
+
+
+def test_in_place_operations_outside_the_graph():
+    theirs, ours = both_nested([np.ones((2, 2)), np.ones((3, 2)) * 2], "jagged")
+    for nested in (theirs, ours):
+        nested.mul_(3).relu_()
+    assert_same(ours, theirs)
+    leaf = chainrule.nested.nested_tensor([chainrule.ones(2)], requires_grad=True)
+    with pytest.raises(RuntimeError, match="mul_"):
+        leaf.mul_(2)
+    with chainrule.no_grad():
+        leaf.mul_(2)
+    assert leaf.values().tolist() == [2.0, 2.0]
+
+
+def test_unsupported_operations_name_themselves_and_the_layout():
+    nested = chainrule.nested.nested_tensor([chainrule.ones(2, 2)], layout=chainrule.nested.jagged)
+    with pytest.raises(NotImplementedError, match=r"^cumprod\(\): not supported for nested tensors of layout chainrule.jagged"):
+        chainrule.cumprod(nested, 1)
+    with pytest.raises(NotImplementedError, match=r"^T\(\)"):
+        nested.T

@@ -119,6 +119,9 @@ def test_nested_tensor_from_jagged():
         np.testing.assert_array_equal(ours.offsets().numpy(), theirs.offsets().numpy())
     with pytest.raises(RuntimeError, match="nested_tensor_from_jagged"):
         chainrule.nested.nested_tensor_from_jagged(chainrule.zeros(3, 2))
+    cube = np.arange(30.0).reshape(3, 5, 2)
+    assert_same(chainrule.nested.nested_tensor_from_jagged(chainrule.tensor(cube), chainrule.tensor([0, 2, 5]), jagged_dim=2),
+                torch.nested.nested_tensor_from_jagged(torch.tensor(cube), torch.tensor([0, 2, 5]), jagged_dim=2))
 
 
 def test_narrow_and_masked_select():

@@ -41,8 +41,8 @@ def implements(*names):
 def operation_name(func):
     """PyTorch's name of ``func``: a function's or method's own, a property getter's property's."""
     owner = getattr(func, "__self__", None)
-    if isinstance(owner, property):
-        return owner.fget.__name__
+    if isinstance(owner, property):  # Tensor.T's getter is named for what it does: its name is Tensor's
+        return next((name for name, attribute in vars(Tensor).items() if attribute is owner), owner.fget.__name__)
     return getattr(func, "__name__", repr(func))
 
 

@@ -28,10 +28,12 @@ def matmul(func, args, kwargs):
         )
     if func.__name__ == "bmm" and (first.dim() != 3 or second.dim() != 3):
         raise RuntimeError(f"bmm(): expected 3-d operands (batch, n, m), got {first.dim()}-d and {second.dim()}-d")
-    if first.layout is jagged and (
-        first._ragged_idx == first.dim() - 1
-        or isinstance(second, NestedTensor) and (second._ragged_idx >= second.dim() - 2 or first._ragged_idx >= first.dim() - 2)
-    ):
+    # the ragged dim may be a's rows against a dense b; against a jagged b, a batch dim of both
+    ragged_contracted = first.layout is jagged and first._ragged_idx == first.dim() - 1
+    ragged_in_matrices = isinstance(second, NestedTensor) and second.layout is jagged and any(
+        each._ragged_idx >= each.dim() - 2 for each in (first, second)
+    )
+    if ragged_contracted or ragged_in_matrices:
         raise RuntimeError(
             f"{func.__name__}(): not supported between inputs of shapes {tuple(first.shape)} and {tuple(second.shape)} "
             f"(a jagged product must keep the ragged dim outside the two multiplied ones)"
