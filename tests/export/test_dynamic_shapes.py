@@ -154,3 +154,23 @@ def test_check_of_a_size_is_made_at_every_run():
     assert tuple(program.module()(chainrule.ones(6, 2)).shape) == (6, 2)
     with pytest.raises(RuntimeError, match="Expected cond to be True"):
         program.module()(chainrule.ones(2, 2))
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_sizes_of_one_dim_must_be_equal_when_called(lib):
+    batch = lib.export.Dim("batch")
+    program = lib.export.export(pair_sum(lib), (lib.randn(4, 3), lib.randn(4, 3)), dynamic_shapes=({0: batch}, {0: batch}))
+    with pytest.raises(AssertionError, match=r"Guard failed: y.size\(\)\[0\] == x.size\(\)\[0\]"):
+        program.module()(lib.randn(5, 3), lib.randn(6, 3))
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_additional_inputs_make_the_sizes_that_differ_dynamic(lib):
+    more = lib.export.AdditionalInputs()
+    more.add((lib.ones(5, 3), lib.ones(5, 3)))
+    more.add((lib.ones(7, 3), lib.ones(7, 3)))
+    assert more.dynamic_shapes(pair_sum(lib), (lib.ones(4, 3), lib.ones(4, 3))) == {"x": (lib.export.Dim.DYNAMIC, None), "y": (lib.export.Dim.DYNAMIC, None)}
+    program = lib.export.export(pair_sum(lib), (lib.ones(4, 3), lib.ones(4, 3)), dynamic_shapes=more)
+    assert [repr(ranges) for ranges in program.range_constraints.values()] == ["VR[2, int_oo]"]
+    more.verify(program)
+    assert tuple(program.module()(lib.ones(9, 3), lib.ones(9, 3)).shape) == (9, 3)

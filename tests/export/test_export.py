@@ -1,4 +1,6 @@
 """chainrule.export.export and ep.module(): the same programs as torch.export, from the same weights."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -190,3 +192,36 @@ def test_the_exported_program_itself_is_not_called():
     assert isinstance(decomposed, chainrule.export.ExportedProgram) and decomposed.graph is not program.graph
     x = chainrule.randn(2, 3)
     np.testing.assert_allclose(decomposed.module()(x).detach().numpy(), program.module()(x).detach().numpy())
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_draft_export_takes_the_example_branch_and_checks_it_at_run_time(lib):
+    class TheirDataDependent(lib.nn.Module):
+        forward = DataDependent.forward
+
+    program = lib.export.draft_export(TheirDataDependent(), (lib.ones(3),))
+    assert not program._report.successful() and len(program._report.failures) == 1
+    assert program._report.failures[0].failure_type.name == "DATA_DEPENDENT_ERROR"
+    assert program.module()(lib.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match="Runtime assertion failed"):
+        program.module()(-lib.ones(3))
+    assert lib.export.draft_export(build(lib, "mlp"), (lib.ones(2, 3),))._report.successful()
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_a_registered_dataclass_is_an_input_and_output(lib):
+    @dataclasses.dataclass
+    class Batch:
+        feature: lib.Tensor
+        bias: int
+
+    lib.export.register_dataclass(Batch)
+
+    class Shifted(lib.nn.Module):
+        def forward(self, batch):
+            return Batch(batch.feature * 2 + batch.bias, batch.bias)
+
+    program = lib.export.export(Shifted(), (Batch(lib.ones(2), 3),))
+    assert program.graph_signature.user_inputs == ("batch_feature", 3)
+    result = program.module()(Batch(lib.ones(2), 3))
+    assert isinstance(result, Batch) and result.feature.tolist() == [5.0, 5.0] and result.bias == 3

@@ -9,10 +9,12 @@ export.py captures (the tracer is capture.py), exported_program.py holds the res
 graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim`` and the hints,
 serialize.py writes and reads programs as data (allowed_targets.py: what a saved graph may call).
 """
-from chainrule.export.dynamic_shapes import Dim, ShapesCollection, dims
+from chainrule.export.dataclass_inputs import register_dataclass
+from chainrule.export.draft_export import draft_export
+from chainrule.export.dynamic_shapes import AdditionalInputs, Dim, ShapesCollection, dims
 from chainrule.export.export import export
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ExportGraphSignature
 from chainrule.export.serialize import load, save
 
-__all__ = ["Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "export", "load", "save"]
+__all__ = ["AdditionalInputs", "Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "draft_export", "export", "load", "register_dataclass", "save"]

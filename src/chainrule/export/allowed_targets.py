@@ -8,7 +8,8 @@ that path up in this list, never by importing what the file names. The list hold
   ``chainrule.nn.functional.linear``), but ``from_file``, which reads a file;
 - Python's operators (``operator.add``, ``operator.getitem``...) and ``builtins.getattr`` (whose
   attribute, checked when loading, must be a public one of Tensor);
-- ``chainrule.cond`` and ``chainrule._check``;
+- ``chainrule.cond``, the checks ``chainrule._check``, ``_assert``, ``_assert_async`` and draft_export's
+  ``check_assumption``;
 - the ``apply`` of an autograd Function defined in chainrule (BatchNorm's batch counter), saved as
   ``chainrule.ops.normalization.CountBatch.apply``: its module must be chainrule's own, and what it
   names a Function.
@@ -23,6 +24,7 @@ import sys
 
 import chainrule
 from chainrule.autograd.function import Function
+from chainrule.export.draft_export import check_assumption
 from chainrule.tensor import Tensor
 
 _NAMESPACES = ("chainrule", "chainrule.nn.functional", "chainrule.linalg", "chainrule.fft", "chainrule.special")
@@ -40,7 +42,11 @@ class UnknownTarget(Exception):
 @functools.cache
 def _functions_by_path():
     found = {f"operator.{name}": getattr(operator, name) for name in _OPERATORS}
-    found.update({"builtins.getattr": builtins.getattr, "builtins.abs": builtins.abs, "chainrule.cond": chainrule.cond, "chainrule._check": chainrule._check})
+    found.update({
+        "builtins.getattr": builtins.getattr, "builtins.abs": builtins.abs, "chainrule.cond": chainrule.cond,
+        "chainrule._check": chainrule._check, "chainrule._assert": chainrule._assert, "chainrule._assert_async": chainrule._assert_async,
+        "chainrule.export.draft_export.check_assumption": check_assumption,
+    })
     for namespace in _NAMESPACES:
         module = importlib.import_module(namespace)
         for name in dir(module):

@@ -110,6 +110,7 @@ class ExportTracer(Tracer):
         self.user_input_names = set()
         self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
+        self.on_failure = None  # draft_export's: what to do instead of raising (see ``fail``)
 
     # ------------------------------------------------------------------ inputs
     def state_input(self, name, tensor):
@@ -160,12 +161,22 @@ class ExportTracer(Tracer):
             return self._run(kind, target, args, kwargs, "probe")
         except (RuntimeError, ValueError, IndexError, TypeError) as error:
             names = sorted(self.symbol_of_dimension.values())
-            raise UserError(
+            failure = UserError(
                 UserErrorType.CONSTRAINT_VIOLATION,
                 f"Constraints violated ({', '.join(names)})! {_describe(kind, target)} works for the example inputs but not "
                 f"for other values of the dynamic dimensions ({error}): the code requires particular sizes there. "
                 "Declare those dimensions static (Dim.STATIC), or give dimensions that must be equal the same Dim."
-            ) from error
+            )
+            failure.__cause__ = error
+            self.fail(failure)
+            return value  # (draft_export goes on with the example's value)
+
+    def fail(self, error, proxy=None, value=None):
+        """Raise ``error``; under draft_export, hand it to ``on_failure`` (which records it and, for
+        a decision on tensor data, makes the graph check the value taken, ``value`` of ``proxy``) and go on."""
+        if self.on_failure is None:
+            raise error
+        self.on_failure(self, error, proxy, value)
 
     def _concrete(self, item, which):
         if isinstance(item, Tensor) and id(item) in self.state_proxies:
@@ -275,11 +286,13 @@ class ExportTracer(Tracer):
         """``convert(proxy)`` (bool, int, index, float) where Python needs a plain value: the
         same for every input, or an error (see the module docstring)."""
         if proxy.data_dependent:
-            raise GuardOnDataDependentSymNode(
+            value = convert(proxy.value)
+            self.fail(GuardOnDataDependentSymNode(
                 f"Could not guard on data-dependent expression {proxy.node.name} (computed by {_describe(proxy.node.op, proxy.node.target)}): "
                 "Python control flow (if, while, int(), an index) on a value computed from tensor data cannot be exported, as "
                 "the graph would hold one branch for every input. Write the branch with torch.cond(pred, true_fn, false_fn, operands)."
-            )
+            ), proxy, value)
+            return value
         value = convert(proxy.value)
         others = [convert(proxy.probe)] + [convert(proxy.formula(sizes)) for sizes in self.range_corners(proxy.symbols) if proxy.formula]
         other = next((each for each in others if each != value), value)
@@ -287,14 +300,14 @@ class ExportTracer(Tracer):
             names = ", ".join(sorted(proxy.symbols))
             refined = self.refined_range(proxy, convert, value)
             fix = "" if refined is None else f" Suggested fix: {refined[0]} = Dim({refined[0]!r}, min={refined[1]}" + ("" if refined[2] == math.inf else f", max={refined[2]}") + ")."
-            error = UserError(
+            failure = UserError(
                 UserErrorType.CONSTRAINT_VIOLATION,
                 f"Constraints violated ({names})! Not all values of {names} in the specified range give the same answer "
                 f"to {proxy.node.name} (the code branches or specializes on it: {value!r} here, {other!r} for another size). "
                 f"Narrow the range of {names} (Dim(..., min=..., max=...)) so that one branch holds for all of it, or mark it static.{fix}"
             )
-            error.refined_range = refined
-            raise error
+            failure.refined_range = refined
+            self.fail(failure)
         return value
 
     # ------------------------------------------------------------------ cond
@@ -334,6 +347,7 @@ class _BranchTracer(ExportTracer):
         self.symbol_of_dimension = outer.symbol_of_dimension
         self.ranges = outer.ranges
         self.examples = outer.examples
+        self.on_failure = outer.on_failure
 
     def trace_branch(self, function, operands):
         inputs = [self.user_input(f"arg{position}_1", self._concrete_outer(item, "value"), self._concrete_outer(item, "probe")) for position, item in enumerate(operands)]

@@ -10,8 +10,10 @@ requires a particular value), ``Dim.STATIC`` (or None) fixes the example's size:
 
 ``dynamic_shapes`` mirrors the inputs: a dict by forward's argument names, or a tuple by position;
 for each tensor a dict ``{dimension: spec}`` or a tuple of specs, one per dimension.
-``ShapesCollection`` gives the specs by tensor instead (``shapes[x] = {0: batch}``).
+``ShapesCollection`` gives the specs by tensor instead (``shapes[x] = {0: batch}``), and
+``AdditionalInputs`` infers them from more example inputs.
 """
+import dataclasses
 import inspect
 import math
 
@@ -83,22 +85,63 @@ class ShapesCollection:
         return (*specs[0], *specs[1].values()) if kwargs else specs[0]
 
 
+class AdditionalInputs:
+    """Dynamic shapes inferred from more example inputs: ``add(args, kwargs)`` each; a size that
+    differs between them and export's example is dynamic (Dim.DYNAMIC), one that never does is
+    static. ``verify(ep)`` runs the exported program on each."""
+
+    def __init__(self):
+        self._examples = []
+
+    def add(self, args, kwargs=None):
+        if not isinstance(args, tuple):
+            raise ValueError(f"Representative args {args} must be a tuple")
+        if kwargs is not None and not isinstance(kwargs, dict):
+            raise ValueError(f"Representative kwargs {kwargs} must be None or a dict")
+        self._examples.append((args, dict(kwargs or {})))
+
+    def dynamic_shapes(self, m, args, kwargs=None):
+        """``{argument name: spec}`` (a tuple of Dim.DYNAMIC or None per dimension, for each tensor)."""
+        examples = [(args, dict(kwargs or {})), *self._examples]
+        forward = type(m).forward.__get__(m)
+        bound = [_bound_inputs(forward, *example) for example in examples]
+        if any(list(each) != list(bound[0]) for each in bound):
+            raise UserError(UserErrorType.INVALID_INPUT, f"AdditionalInputs: the inputs added name other arguments than {list(bound[0])}")
+
+        def spec(*tensors):
+            if not isinstance(tensors[0], Tensor):
+                return None
+            if any(not isinstance(each, Tensor) or each.dim() != tensors[0].dim() for each in tensors):
+                raise UserError(UserErrorType.INVALID_INPUT, "AdditionalInputs: a tensor input has another rank (or is no tensor) in an added example")
+            return tuple(Dim.DYNAMIC if len({each.shape[dimension] for each in tensors}) > 1 else None for dimension in range(tensors[0].dim()))
+
+        return {name: tree_map(spec, bound[0][name], *(each[name] for each in bound[1:])) for name in bound[0]}
+
+    def verify(self, ep):
+        """Run ``ep.module()`` on each added example (its checks raise for one it does not accept)."""
+        module = ep.module()
+        for args, kwargs in self._examples:
+            module(*args, **kwargs)
+
+
+@dataclasses.dataclass(frozen=True)
 class DimensionSpec:
     """What one input dimension may be, once export has read ``dynamic_shapes``: its ``name``
-    (a Dim's, or ``input_dim`` for a hint), range [``min``, ``max``] and whether export may fix it
-    to the example's size instead of failing (``auto``)."""
+    (a Dim's, or ``input_dim0`` for a hint), range [``min``, ``max``], whether it came from a
+    hint (``hint``: export may find it equal to another) and whether export may fix it to the
+    example's size instead of failing (``auto``)."""
 
-    def __init__(self, name, lower, upper, auto):
-        self.name = name
-        self.min = lower
-        self.max = upper
-        self.auto = auto
+    name: str
+    min: int
+    max: float
+    auto: bool = False
+    hint: bool = False
 
 
 def dimension_specs(forward, args, kwargs, dynamic_shapes, leaf_names):
     """For each flattened input (``leaf_names`` in order), ``{dimension: DimensionSpec}`` of its dynamic dimensions."""
-    if isinstance(dynamic_shapes, ShapesCollection):
-        dynamic_shapes = dynamic_shapes.dynamic_shapes(None, args, kwargs)
+    if isinstance(dynamic_shapes, (ShapesCollection, AdditionalInputs)):
+        dynamic_shapes = dynamic_shapes.dynamic_shapes(forward.__self__, args, kwargs)
     inputs = _bound_inputs(forward, args, kwargs)
     if dynamic_shapes is None:
         return [{} for _ in leaf_names]
@@ -170,9 +213,9 @@ def _tensor_dimensions(tensor, spec, leaf_name):
             raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: dimension {dimension} does not exist in a tensor of shape {tuple(tensor.shape)}")
         dimension %= tensor.dim()
         if isinstance(item, Dim):
-            found[dimension] = DimensionSpec(item.__name__, item.min, item.max, auto=False)
+            found[dimension] = DimensionSpec(item.__name__, item.min, item.max)
         elif isinstance(item, _DimHint) and item.kind != "STATIC":
-            found[dimension] = DimensionSpec(f"{leaf_name}_dim{dimension}", 2, math.inf, auto=item.kind == "AUTO")
+            found[dimension] = DimensionSpec(f"{leaf_name}_dim{dimension}", 2, math.inf, auto=item.kind == "AUTO", hint=True)
         elif item is not None and not isinstance(item, _DimHint):
             raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: unexpected spec {item!r} for dimension {dimension}: use a Dim, Dim.AUTO, Dim.DYNAMIC, Dim.STATIC or None")
     return found

@@ -7,12 +7,13 @@ size. ``ep.module()`` runs it as a module; ``dynamic_shapes`` (see dynamic_shape
 input sizes may change. With ``Dim.AUTO`` sizes, a size the code fixes is made static (export
 traces again with it static) instead of failing.
 """
+import dataclasses
 import operator
 
 import chainrule
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.export.capture import SIZE_METHODS, ExportTracer, TracingPatches
-from chainrule.export.dynamic_shapes import DimensionSpec, _bound_inputs, dimension_specs
+from chainrule.export.dynamic_shapes import _bound_inputs, dimension_specs
 from chainrule.export.errors import UserError, UserErrorType
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, TensorArgument
@@ -35,25 +36,51 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
     if preserve_module_call_signature:
         raise NotImplementedError("export: preserve_module_call_signature is not supported by chainrule.export (its graphs are flat)")
     kwargs = dict(kwargs or {})
-    names = _input_names(mod, args, kwargs)
-    specs = dimension_specs(type(mod).forward.__get__(mod), args, kwargs, dynamic_shapes, names)
-    for _ in range(8):  # each try narrows or fixes the Dim.AUTO sizes the code constrains
+    names, specs = read_inputs(mod, args, kwargs, dynamic_shapes)
+    leaves = tree_flatten((args, kwargs))[0]
+    while True:
         try:
             return _export(mod, args, kwargs, names, specs)
         except UserError as error:
-            if error.error_type is not UserErrorType.CONSTRAINT_VIOLATION or not any(spec.auto for dimensions in specs for spec in dimensions.values()):
+            relaxed = _relaxed(specs, error, leaves) if error.error_type is UserErrorType.CONSTRAINT_VIOLATION else None
+            if relaxed is None:
                 raise
-            specs = _narrowed(specs, getattr(error, "refined_range", None))
-    return _export(mod, args, kwargs, names, specs)
+            specs = relaxed
 
 
-def _narrowed(specs, refined):
-    """``specs`` after a constraint violation: the range of the Dim.AUTO size it names narrowed to
-    ``refined`` (name, min, max), or, where it names none, every Dim.AUTO size made static."""
-    if refined is not None and any(spec.auto and spec.name == refined[0] for dimensions in specs for spec in dimensions.values()):
+def read_inputs(mod, args, kwargs, dynamic_shapes):
+    """The placeholder names of the flattened inputs and their dynamic dimensions (see dynamic_shapes.py)."""
+    names = _input_names(mod, args, kwargs)
+    return names, dimension_specs(type(mod).forward.__get__(mod), args, kwargs, dynamic_shapes, names)
+
+
+def _relaxed(specs, error, leaves):
+    """What to try after a constraint violation, or None (the error stands): the range of the
+    Dim.AUTO size it names narrowed to the one it suggests; else the hinted sizes of equal example
+    size made one (the code may need them equal, as ``x + y``); else every Dim.AUTO size static."""
+    refined = getattr(error, "refined_range", None)
+    every = [spec for dimensions in specs for spec in dimensions.values()]
+    if refined is not None and any(spec.auto and spec.name == refined[0] for spec in every):
         name, lower, upper = refined
-        return [{dimension: DimensionSpec(name, lower, upper, True) if spec.name == name else spec for dimension, spec in dimensions.items()} for dimensions in specs]
-    return [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
+        narrowed = _each_spec(specs, lambda spec, size: dataclasses.replace(spec, min=lower, max=upper) if spec.name == name else spec, leaves)
+        if narrowed != specs:
+            return narrowed
+    first_of_size = {}
+    for dimensions, leaf in zip(specs, leaves):
+        for dimension, spec in dimensions.items():
+            if spec.hint:
+                first_of_size.setdefault(leaf.shape[dimension], spec.name)
+    unified = _each_spec(specs, lambda spec, size: dataclasses.replace(spec, name=first_of_size[size]) if spec.hint else spec, leaves)
+    if unified != specs:
+        return unified
+    if any(spec.auto for spec in every):
+        return [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
+    return None
+
+
+def _each_spec(specs, change, leaves):
+    """``specs`` with ``change(spec, example size)`` applied to each dimension's spec."""
+    return [{dimension: change(spec, leaf.shape[dimension]) for dimension, spec in dimensions.items()} for dimensions, leaf in zip(specs, leaves)]
 
 
 def _input_names(mod, args, kwargs):
@@ -73,10 +100,13 @@ def _key_name(key):
     return str(key)
 
 
-def _export(mod, args, kwargs, names, specs):
+def _export(mod, args, kwargs, names, specs, on_failure=None):
+    """One trace of ``mod`` (see capture.py); ``on_failure``: draft_export's handler of what
+    would fail the export (see ``ExportTracer.fail``)."""
     leaves, in_spec = tree_flatten((args, kwargs))
     sizes = _probe_sizes(leaves, specs, names)
     tracer = ExportTracer(mod, probing=bool(sizes))
+    tracer.on_failure = on_failure
     tracer.symbol_of_dimension = {(example, probe): name for name, (example, probe, _, _) in sizes.items()}
     tracer.ranges = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
     tracer.examples = {name: example for name, (example, _, _, _) in sizes.items()}
@@ -151,6 +181,8 @@ def _probe_sizes(leaves, specs, names):
     for leaf, dimensions, leaf_name in zip(leaves, specs, names):
         for dimension, spec in dimensions.items():
             example = leaf.shape[dimension]
+            if spec.auto and example < 2:
+                continue  # a size of 0 or 1 under Dim.AUTO stays static, as PyTorch specializes them
             if not spec.min <= example <= spec.max:
                 raise ConstraintViolationError(f"{example} not in range [{spec.min}, {spec.max}] (size {dimension} of {leaf_name}, Dim {spec.name!r})")
             if spec.name in sizes:

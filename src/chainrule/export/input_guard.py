@@ -2,7 +2,8 @@
 
 The inputs must nest as the example inputs did (ValueError otherwise, naming both structures);
 each tensor must have the example's rank and sizes, but along dynamic dimensions, where its size
-must lie in the Dim's range (AssertionError ``Guard failed: x.size()[0] <= 10``, as PyTorch's).
+must lie in the Dim's range (AssertionError ``Guard failed: x.size()[0] <= 10``, as PyTorch's),
+and sizes of one Dim must be equal.
 """
 from chainrule.nn.module import Module
 from chainrule.tensor import Tensor
@@ -30,10 +31,11 @@ class InputGuard(Module):
                 "Please check that the inputs have the same number and type of args and kwargs as the ones you used when tracing."
             )
         leaves = []
+        sizes_of_dims = {}  # the name of a dynamic dimension -> (its size, where it was read first)
         for (path, leaf), expected in zip(leaves_with_paths, self.input_dimensions):
             where = self._where(path)
             if isinstance(expected, tuple):
-                _check_tensor(leaf, where, *expected)
+                _check_tensor(leaf, where, *expected, sizes_of_dims)
             leaves.append(leaf)
         return leaves
 
@@ -44,7 +46,7 @@ class InputGuard(Module):
         return name + keystr(rest)
 
 
-def _check_tensor(value, where, shape, dynamic):
+def _check_tensor(value, where, shape, dynamic, sizes_of_dims):
     if not isinstance(value, Tensor):
         raise AssertionError(f"Guard failed: {where} is a tensor (got {type(value).__name__})")
     if value.dim() != len(shape):
@@ -58,3 +60,6 @@ def _check_tensor(value, where, shape, dynamic):
                 raise AssertionError(f"Guard failed: {where}.size()[{dimension}] <= {upper} (got {size}, above the range of {name})")
             if lower > 2 and size < lower:  # sizes 0 and 1 are allowed below a lower bound of 2, as PyTorch does
                 raise AssertionError(f"Guard failed: {where}.size()[{dimension}] >= {lower} (got {size}, below the range of {name})")
+            first_size, first_where = sizes_of_dims.setdefault(name, (size, f"{where}.size()[{dimension}]"))
+            if size != first_size:
+                raise AssertionError(f"Guard failed: {where}.size()[{dimension}] == {first_where} (got {size} and {first_size}: both are the dimension {name})")
