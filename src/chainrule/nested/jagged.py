@@ -33,6 +33,12 @@ class JaggedNestedTensor(NestedTensor):
         """Each component's size along the ragged dim, a list of ints."""
         return (self._lengths._array if self._lengths is not None else xp.diff(self._offsets._array)).tolist()
 
+    def keeps_rows(self, *dims):
+        """Whether an operation on the nested ``dims`` (negative ones count from the end) leaves
+        the batch and the ragged dims alone: then it may run once on values, whose dim ``d - 1``
+        each nested dim ``d`` is, rather than once per component."""
+        return all(dim % self.dim() not in (0, self._ragged_idx) for dim in dims)
+
     @classmethod
     def packed(cls, pieces, like=None, ragged_idx=None):
         """The jagged nested tensor of ``pieces``, ragged along their dim ``ragged_idx - 1`` (like's

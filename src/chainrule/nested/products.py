@@ -1,6 +1,7 @@
-"""Products on nested tensors, one per component (each a plain, differentiable product):
+"""Products on nested tensors, one per component (each a plain, differentiable product), or one
+on a jagged tensor's values where the ragged dim is not multiplied:
 
-    nt @ w                                         # jagged nt (B, j, D), w (D, E) -> (B, j, E)
+    nt @ w                                         # jagged nt (B, j, D), w (D, E) -> (B, j, E): values @ w
     F.linear(nt, w, b), nn.Linear(nt)              # nt (B, j, D), w (E, D) -> (B, j, E), either layout
     chainrule.bmm(a, b), a @ b                     # strided nested a_i (n_i, k_i) @ b_i (k_i, m_i)
     F.scaled_dot_product_attention(q, k, v)        # jagged (B, heads, j, D): attention within each component
@@ -12,6 +13,7 @@ from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
 from chainrule.nested.layout import jagged
 from chainrule.nested.tensor import NestedTensor
+from chainrule.tensor import Tensor
 
 
 @implements("matmul", "bmm", "__matmul__")
@@ -41,9 +43,10 @@ def matmul(func, args, kwargs):
     if isinstance(second, NestedTensor):
         _check_pairs(first, second, func.__name__)
         pieces = [left @ right for left, right in zip(first.components(), second.components())]
-    else:
-        pieces = [left @ second for left in first.components()]
-    return type(first).packed(pieces, like=first)
+        return type(first).packed(pieces, like=first)
+    if second.dim() <= 2:  # one product of all rows: values (..., D) @ b (D, E)
+        return first.with_buffer(Tensor(first) @ second)
+    return type(first).packed([left @ second for left in first.components()], like=first)
 
 
 def _check_pairs(first, second, operation):
@@ -63,8 +66,10 @@ def _check_pairs(first, second, operation):
 def linear(func, args, kwargs):
     """``F.linear(nt, weight, bias)``: each component's last dim through the layer."""
     nested, *rest = args
-    if nested.layout is jagged and nested._ragged_idx == nested.dim() - 1:
-        raise RuntimeError(f"linear(): the last dim of a nested tensor of shape {tuple(nested.shape)} is ragged; transpose it first")
+    if nested.layout is jagged:
+        if not nested.keeps_rows(-1):
+            raise RuntimeError(f"linear(): the last dim of a nested tensor of shape {tuple(nested.shape)} is ragged; transpose it first")
+        return nested.with_buffer(func(Tensor(nested), *rest, **kwargs))  # all rows through the layer at once
     return type(nested).packed([func(piece, *rest, **kwargs) for piece in nested.components()], like=nested)
 
 

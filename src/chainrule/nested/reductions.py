@@ -1,4 +1,5 @@
-"""Softmax and reductions on nested tensors, component by component.
+"""Softmax, layer norm and reductions on nested tensors: once on a jagged tensor's values where
+they leave its batch and ragged dims alone, else component by component.
 
     nt.softmax(-1), F.softmax(nt, dim=1)     # along any dim but the batch one (the ragged one too)
     jagged.sum(-1), jagged.mean(dim=2)       # a non-ragged dim: a nested result
@@ -9,7 +10,9 @@
 """
 from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements, unsupported
+from chainrule.nested.layout import jagged
 from chainrule.ops.join import cat, stack
+from chainrule.tensor import Tensor
 
 
 @implements("softmax", "log_softmax")
@@ -18,6 +21,8 @@ def softmax(func, args, kwargs):
     nested, *rest = args
     dim = kwargs.pop("dim", None) if not rest else rest.pop(0)
     dim = _component_dim(nested, dim, func.__name__)
+    if nested.layout is jagged and nested.keeps_rows(dim + 1):
+        return nested.with_buffer(func(Tensor(nested), dim, *rest, **kwargs))  # every row at once, on values
     return type(nested).packed([func(piece, dim, *rest, **kwargs) for piece in nested.components()], like=nested)
 
 
@@ -37,15 +42,15 @@ def reduce(func, args, kwargs):
     ragged = nested._ragged_idx
     if 0 in dims and ragged not in dims:
         raise RuntimeError(f"{name}(): reducing along the batch dimension but not the ragged dimension is not supported for nested tensors")
-    pieces = nested.components()
-    inner = [each - 1 for each in dims if each != 0]
-    if 0 in dims:  # every row of every component at once: the values of all components, end to end
-        result = func(cat(pieces, ragged - 1), inner, keepdim, **kwargs)
+    inner = [each - 1 for each in dims if each != 0]  # the components' dims, and values' (the batch dim aside)
+    if 0 in dims:  # every row of every component at once: the components end to end
+        result = func(cat(nested.components(), ragged - 1), inner, keepdim, **kwargs)
         return result.unsqueeze(0) if keepdim else result
-    reduced = [func(piece, inner, keepdim, **kwargs) for piece in pieces]
-    if ragged in dims:
-        return stack(reduced)
-    return type(nested).packed(reduced, like=nested, ragged_idx=ragged - sum(1 for each in inner if each < ragged - 1 and not keepdim))
+    if ragged in dims:  # each component's rows reduced: a dense (B, ...)
+        return stack([func(piece, inner, keepdim, **kwargs) for piece in nested.components()])
+    result = nested.with_buffer(func(Tensor(nested), inner, keepdim, **kwargs))  # the rows' own dims: once, on values
+    result._ragged_idx = ragged - (0 if keepdim else sum(1 for each in dims if each < ragged))
+    return result
 
 
 def _strided_reduce(func, nested, dim, keepdim, kwargs):
@@ -73,5 +78,8 @@ def _component_dim(nested, dim, operation):
 @implements("layer_norm")
 def layer_norm(func, args, kwargs):
     """``F.layer_norm(nt, normalized_shape, ...)``: each component normalized over its last dims."""
-    nested, *rest = args
-    return type(nested).packed([func(piece, *rest, **kwargs) for piece in nested.components()], like=nested)
+    nested, normalized_shape, *rest = args
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if nested.layout is jagged and nested.keeps_rows(*range(-len(normalized_shape), 0)):
+        return nested.with_buffer(func(Tensor(nested), normalized_shape, *rest, **kwargs))  # every row at once, on values
+    return type(nested).packed([func(piece, normalized_shape, *rest, **kwargs) for piece in nested.components()], like=nested)
