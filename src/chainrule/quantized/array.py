@@ -10,6 +10,7 @@ numbers, so none is done (dequantize first, compute in floats, quantize again).
 import math
 
 from chainrule.backend import xp
+from chainrule.quantized import schemes
 
 
 def unsupported(operation):
@@ -72,14 +73,15 @@ class QuantizedArray:
         return self.integers.nbytes
 
     def real_values(self):
-        """The real numbers the integers stand for, as float32: ``(q - zero_point) · scale``, in float32
-        per tensor and in float64 per channel, as PyTorch's kernels compute them."""
-        if self.axis is None:
-            shifted = self.integers.astype(xp.float32) - xp.float32(self.zero_point)
-            return shifted * xp.float32(self.scale)
-        along_axis = (-1,) + (1,) * (self.ndim - self.axis - 1)
-        shifted = self.integers - self.zero_point.reshape(along_axis)
-        return (shifted * self.scale.reshape(along_axis)).astype(xp.float32)
+        """The real numbers the integers stand for, as float32: ``(q - zero_point) · scale``, in float64
+        per channel with integer zero points and in float32 otherwise, as PyTorch's kernels compute them."""
+        scale, zero_point = self.scale, self.zero_point
+        if self.axis is not None:
+            along_axis = (-1,) + (1,) * (self.ndim - self.axis - 1)
+            scale, zero_point = scale.reshape(along_axis), zero_point.reshape(along_axis)
+        computed_in = xp.float64 if self.scheme is schemes.per_channel_affine else xp.float32
+        shifted = self.integers.astype(computed_in) - xp.asarray(zero_point, dtype=computed_in)
+        return (shifted * xp.asarray(scale, dtype=computed_in)).astype(xp.float32)
 
     def __len__(self):
         if not self.shape:

@@ -35,9 +35,10 @@ def integer_range(qdtype, operation):
     """``(lowest, highest)`` of a quantized dtype; PyTorch's RuntimeError for any other dtype."""
     integers = INTEGERS_OF.get(qdtype)
     if integers is None:
+        named = qdtype.name if isinstance(qdtype, dtypes.DtypeWithoutArrays) else dtypes.scalar_type_name(dtypes.of(qdtype).dtype)
         raise RuntimeError(
-            f"{operation}: ScalarType {dtypes.scalar_type_name(qdtype) if qdtype in INTEGERS_OF else qdtype!r} is not "
-            "supported in new_qtensor (give one of chainrule.quint8, chainrule.qint8, chainrule.qint32)"
+            f"ScalarType {named} is not supported in new_qtensor. ({operation}: give one of chainrule.quint8, "
+            "chainrule.qint8, chainrule.qint32)"
         )
     limits = xp.iinfo(integers)
     return int(limits.min), int(limits.max)
@@ -106,7 +107,7 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
     axis = axis % input.dim()
     warn_deprecated_once()
     float_qparams = zero_points._array.dtype.kind == "f"
-    scale = scales._array.astype(xp.float64)
+    scale = scales._array.astype(xp.float32 if float_qparams else xp.float64)
     zero_point = zero_points._array.astype(xp.float32 if float_qparams else xp.int64)
     along_axis = (-1,) + (1,) * (input.dim() - axis - 1)
     integers = rounded(input._array, scale.reshape(along_axis), zero_point.reshape(along_axis), dtype, fused=False)

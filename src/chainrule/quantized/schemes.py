@@ -32,3 +32,8 @@ per_channel_affine_float_qparams = qscheme("per_channel_affine_float_qparams")
 
 #: The schemes with one scale per channel.
 PER_CHANNEL = (per_channel_affine, per_channel_symmetric, per_channel_affine_float_qparams)
+#: Every scheme by its name (a pickled quantized tensor names its scheme).
+BY_NAME = {
+    scheme.name: scheme
+    for scheme in (per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric, per_channel_affine_float_qparams)
+}

@@ -118,7 +118,10 @@ class QuantizedTensor(Tensor):
 
     @classmethod
     def _from_pickle(cls, integers, qdtype, scheme_name, scale, zero_point, axis):
-        return quantized_tensor(QuantizedArray(xp.asarray(integers), qdtype, getattr(schemes, scheme_name), scale, zero_point, axis))
+        if qdtype not in INTEGERS_OF or scheme_name not in schemes.BY_NAME:
+            raise ValueError(f"not a quantized tensor's pickle: dtype {qdtype!r}, scheme {scheme_name!r}")
+        integers = xp.asarray(integers, dtype=INTEGERS_OF[qdtype])
+        return quantized_tensor(QuantizedArray(integers, qdtype, schemes.BY_NAME[scheme_name], scale, zero_point, axis))
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
