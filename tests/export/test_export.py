@@ -225,3 +225,13 @@ def test_a_registered_dataclass_is_an_input_and_output(lib):
     assert program.graph_signature.user_inputs == ("batch_feature", 3)
     result = program.module()(Batch(lib.ones(2), 3))
     assert isinstance(result, Batch) and result.feature.tolist() == [5.0, 5.0] and result.bias == 3
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_the_module_keeps_the_mode_it_was_exported_in(lib):
+    module = lib.export.export(build(lib, "cnn"), (lib.randn(2, 2, 5, 5),)).module()
+    assert module.training
+    with pytest.raises(NotImplementedError, match=r"Calling eval\(\) is not supported yet"):
+        module.eval()
+    with pytest.raises(NotImplementedError, match=r"Calling train\(\) is not supported yet"):
+        module.train()

@@ -135,12 +135,14 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
     signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
     state = {**dict(mod.named_parameters()), **{name: buffer for name, buffer in mod.named_buffers()}}
     range_constraints = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
-    return ExportedProgram(
+    program = ExportedProgram(
         root=tracer.root_submodules, graph=tracer.graph, graph_signature=signature, state_dict=state,
         range_constraints=range_constraints, constants=dict(tracer.constants_by_target()),
         example_inputs=(args, kwargs), in_spec=in_spec, out_spec=out_spec,
         input_dimensions=_input_dimensions(leaves, specs, sizes), forward_arguments=_forward_arguments(mod, args, kwargs),
     )
+    program.graph_module.training = mod.training  # (the mode the graph holds)
+    return program
 
 
 def _may_have_effects(node):

@@ -7,14 +7,11 @@ constants, then the user's flattened inputs: see graph_signature.py); ``ep.graph
 user's inputs as forward did, checks them against the export and computes the outputs.
 """
 import copy
-import operator
 
-from chainrule.export.graph_signature import InputKind
-from chainrule.export.input_guard import InputGuard
 from chainrule.export.listing import program_listing
+from chainrule.export.unlifted_module import unlifted_module
 from chainrule.export.value_ranges import ValueRanges
-from chainrule.fx import Graph, GraphModule
-from chainrule.utils._pytree import tree_unflatten
+from chainrule.fx import GraphModule
 
 
 class ExportedProgram:
@@ -92,45 +89,9 @@ class ExportedProgram:
         raise RuntimeError("Unable to call ExportedProgram directly. You should use `exported_program.module()` instead.")
 
     def module(self):
-        """A GraphModule that runs the program: forward takes the user's inputs as the exported
-        forward did, checks them (AssertionError naming the size that differs from the export,
-        ValueError for another structure), reads the parameters and buffers as attributes (the
-        same Parameters as ``state_dict``'s, so that training it trains them) and returns the
-        outputs in their structure."""
-        graph = Graph()
-        arguments = [graph.placeholder(name) for name in self._forward_arguments]
-        flat = graph.call_module("_guards_fn", tuple(arguments))
-        root = {"_guards_fn": InputGuard(self._in_spec, self._input_dimensions, self._forward_arguments, len(self._example_inputs[0])), "_out_spec": self._out_spec}
-        root.update(self._graph_module.named_children())
-        remap = {}
-        user_inputs = 0
-        targets = self._state_targets()
-        for node in self.graph.nodes:
-            if node.op != "placeholder":
-                break
-            if node.name in targets:
-                target, value = targets[node.name]
-                remap[node] = graph.get_attr(target)
-                root[target] = value
-            else:
-                remap[node] = graph.create_node("call_function", operator.getitem, (flat, user_inputs), name=node.name)
-                user_inputs += 1
-        outputs = graph.graph_copy(self.graph, remap)
-        spec = graph.get_attr("_out_spec")
-        graph.output(graph.call_function(tree_unflatten, (list(outputs), spec)))
-        module = GraphModule(root, graph)
-        module.train(self._graph_module.training)
-        return module
-
-    def _state_targets(self):
-        """placeholder name -> (attribute path in ``module()``, tensor) for the parameters, buffers and constants."""
-        found = {}
-        for spec in self._graph_signature.input_specs:
-            if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER):
-                found[spec.arg.name] = (spec.target, self._state_dict[spec.target])
-            elif spec.kind == InputKind.CONSTANT_TENSOR:
-                found[spec.arg.name] = (spec.target, self._constants[spec.target])
-        return found
+        """A module that runs the program (see unlifted_module.py): forward takes the user's inputs
+        as the exported forward did, checks them, and reads the parameters and buffers as its own."""
+        return unlifted_module(self)
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
         """This program again, as a new ExportedProgram: its graph holds chainrule's own operations,
