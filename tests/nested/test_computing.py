@@ -216,3 +216,18 @@ def test_unsupported_operations_name_themselves_and_the_layout():
         chainrule.cumprod(nested, 1)
     with pytest.raises(NotImplementedError, match=r"^T\(\)"):
         nested.T
+
+
+def test_softmax_along_the_ragged_dim_has_each_components_gradient():
+    """PyTorch 2.13's jagged softmax along the ragged dim has a wrong gradient on the CPU (it differs
+    from each component's own softmax gradient); chainrule's is each component's."""
+    rng = np.random.default_rng(10)
+    arrays = random_arrays(rng, [(2, 3), (4, 3)])
+    seeds = random_arrays(rng, [(2, 3), (4, 3)])
+    nested = chainrule.nested.nested_tensor([chainrule.tensor(each) for each in arrays], layout=chainrule.nested.jagged,
+                                            requires_grad=True)
+    sum((piece * chainrule.tensor(seed)).sum() for piece, seed in zip(nested.softmax(1).unbind(), seeds)).backward()
+    for array, seed, gradient in zip(arrays, seeds, nested.grad.unbind()):
+        component = torch.tensor(array, requires_grad=True)
+        (component.softmax(0) * torch.tensor(seed)).sum().backward()
+        np.testing.assert_allclose(gradient.numpy(), component.grad.numpy(), atol=1e-12)
