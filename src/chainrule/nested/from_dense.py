@@ -18,7 +18,9 @@ def narrow(tensor, dim, start, length, layout=strided):
     (dim 1 only); the strided one narrows the batch (dim 0 only), as PyTorch's."""
     if layout is strided:
         if dim != 0:
-            raise RuntimeError(f"narrow(): only dim=0 supported for nested tensors of the strided layout, but got: {dim} (use layout=chainrule.jagged)")
+            raise RuntimeError(
+                f"narrow(): only dim=0 supported for nested tensors of the strided layout, but got: {dim} (use layout=chainrule.jagged)"
+            )
         return as_nested_tensor(list(tensor.unbind(0))[int(start):int(start) + int(length)])
     if layout is not jagged:
         raise RuntimeError(f"narrow(): a nested tensor's layout is chainrule.strided or chainrule.jagged, got {layout!r}")

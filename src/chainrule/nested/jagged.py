@@ -93,6 +93,9 @@ def offsets_of(lengths):
 def from_values(values, offsets, lengths=None, ragged_idx=1, requires_grad=None):
     """The jagged nested tensor over ``values`` (a new plain tensor, which it becomes; a new leaf on
     its memory where ``requires_grad`` is given), cut by ``offsets`` and ``lengths``; a new ragged size."""
-    result = adopted(values, JaggedNestedTensor) if requires_grad is None else Tensor._make_subclass(JaggedNestedTensor, values, requires_grad)
+    if requires_grad is None:
+        result = adopted(values, JaggedNestedTensor)
+    else:
+        result = Tensor._make_subclass(JaggedNestedTensor, values, requires_grad)
     result._offsets, result._lengths, result._ragged_idx, result._ragged_size = offsets, lengths, ragged_idx, NestedInt()
     return result

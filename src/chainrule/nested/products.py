@@ -22,7 +22,9 @@ def matmul(func, args, kwargs):
     jagged ``a`` takes, is each one's)."""
     first, second = args
     if not isinstance(first, NestedTensor):
-        raise RuntimeError(f"{func.__name__}(): a dense tensor times a nested one is not supported (got shapes {tuple(first.shape)} and nested)")
+        raise RuntimeError(
+            f"{func.__name__}(): a dense tensor times a nested one is not supported (got a dense one of shape {tuple(first.shape)} first)"
+        )
     if first.layout is strided and not isinstance(second, NestedTensor):
         raise RuntimeError(
             f"{func.__name__}(): expected both operands nested, got a nested one and a dense one of shape {tuple(second.shape)} "
@@ -79,7 +81,9 @@ def scaled_dot_product_attention(func, args, kwargs):
     ``softmax(q_i k_iᵀ · scale) v_i``, q_i (heads, j_i, D); the result cut as the query."""
     query, key, value, *rest = args
     if kwargs.get("attn_mask") is not None or rest and rest[0] is not None:
-        raise RuntimeError("scaled_dot_product_attention(): attn_mask is not supported with nested inputs (their ragged lengths mask already)")
+        raise RuntimeError(
+            "scaled_dot_product_attention(): attn_mask is not supported with nested inputs (their ragged lengths mask already)"
+        )
     operands = (query, key, value)
     if not all(isinstance(each, NestedTensor) and each.layout is query.layout for each in operands):
         raise RuntimeError("scaled_dot_product_attention(): expected query, key and value all nested, of one layout")

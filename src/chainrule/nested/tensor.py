@@ -45,6 +45,7 @@ class NestedTensor(Tensor):
         return result
 
     def copy_structure_to(self, other):
+        """Give ``other`` this nested tensor's cuts (its layout's fields: sizes, or offsets and ragged dim)."""
         for slot in type(self).__slots__:
             setattr(other, slot, getattr(self, slot))
 
