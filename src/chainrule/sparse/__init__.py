@@ -9,9 +9,13 @@ sparse, a product ``adjacency @ features`` costs one multiply-add per stored ele
 - ``chainrule.mm``/``matmul``/``@``/``spmm``/``sparse.mm`` with a sparse operand: a dense result;
 - ``sparse.addmm(mat, s, dense)``: beta · mat + alpha · (s @ dense), dense (``products.py``);
 - ``sparse.softmax`` / ``sparse.log_softmax``: over the stored elements only, a sparse result (``softmax.py``);
-- ``sparse.sum``, ``s + s``, ``dense + s``, ``s * number``, ``s.t()``, ``s.coalesce()``.
+- ``sparse.sum``, ``s + s``, ``dense + s``, ``s * number``, ``s.t()``, ``s.coalesce()``;
+- CSR and CSC matrices, rows (columns) stored one after another (``compressed_array.py``), as
+  tensors (``compressed.py``) with their operations (``compressed_operations.py``):
+  ``sparse_csr_tensor``, ``sparse_csc_tensor``, ``sparse_compressed_tensor``, ``x.to_sparse_csr()``...
 """
 from chainrule import dtypes
+from chainrule.sparse.compressed_operations import sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor
 from chainrule.sparse.invariants import check_sparse_tensor_invariants
 from chainrule.sparse.operations import legacy_constructor
 from chainrule.sparse.operations import sparse_coo_tensor
@@ -30,5 +34,6 @@ FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharT
 
 __all__ = [
     "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "SparseTensor",
-    "addmm", "dsmm", "log_softmax", "mm", "softmax", "spmm", "sparse_coo_tensor", "sum",
+    "addmm", "dsmm", "log_softmax", "mm", "softmax", "spmm", "sparse_compressed_tensor", "sparse_coo_tensor", "sparse_csc_tensor",
+    "sparse_csr_tensor", "sum",
 ]

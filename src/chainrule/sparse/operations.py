@@ -204,7 +204,7 @@ class Transpose(Function):
     @staticmethod
     def forward(ctx, x, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return sparse_tensor(x._array.transposed(dim0, dim1))
+        return tensor_from_array(x._array.transposed(dim0, dim1))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -234,7 +234,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return sparse_tensor(x._array.astype(dtype))
+        return tensor_from_array(x._array.astype(dtype))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -326,7 +326,7 @@ class Add(Function):
     def forward(ctx, a, b):
         dtype = dtypes.promote_types(dtypes.of(a._array.dtype), dtypes.of(b._array.dtype)).dtype
         total = a._array.astype(dtype) + b._array.astype(dtype)
-        return sparse_tensor(total) if isinstance(total, SparseCOOArray) else tensor_from_array(total)
+        return tensor_from_array(total)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -347,7 +347,7 @@ class Scale(Function):
     def forward(ctx, x, factor):
         ctx.factor = factor
         dtype = dtypes.scalar_result_dtype(x._array.dtype, factor)  # int * 2.5 is float32, as a dense tensor's
-        return sparse_tensor((x._array * factor).astype(dtype, copy=False))
+        return tensor_from_array((x._array * factor).astype(dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -372,7 +372,7 @@ class Sum(Function):
     def forward(ctx, x, dims):
         ctx.shape, ctx.dims = x._array.shape, dims
         total = x._array.summed(dims)
-        return sparse_tensor(total) if isinstance(total, SparseCOOArray) else tensor_from_array(total)
+        return tensor_from_array(total)
 
     @staticmethod
     def backward(ctx, grad_output):

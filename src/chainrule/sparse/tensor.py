@@ -66,12 +66,21 @@ INDENT = len("tensor(")
 
 
 def format_sparse(tensor):
-    """PyTorch's print of a sparse tensor: ``tensor(indices=tensor([[...]]),`` then ``values=tensor([...]),``
-    and ``size=(...), nnz=N, layout=torch.sparse_coo`` (with dtype, grad_fn or requires_grad as a
-    dense tensor's), the suffixes starting on a new line."""
+    """PyTorch's print of a sparse COO tensor: ``tensor(indices=tensor([[...]]),`` then
+    ``values=tensor([...]),`` and ``size=(...), nnz=N, layout=torch.sparse_coo``, the suffixes
+    starting on a new line."""
+    array = tensor._array
+    return format_stored(tensor, (("indices", array.indices), ("values", array.values)), suffixes_on_new_line=True)
+
+
+def format_stored(tensor, named_arrays, suffixes_on_new_line):
+    """PyTorch's print of a tensor of a sparse layout: each of ``named_arrays`` (name, array) as
+    ``name=tensor([...])`` on a line of its own, then ``size=(...), nnz=N`` (with dtype, the layout,
+    then grad_fn or requires_grad as a dense tensor's), wrapped at the print width, the first
+    starting a new line if ``suffixes_on_new_line`` (COO) or else after the last values (CSR...)."""
     array = tensor._array
     parts = []
-    for name, values in (("indices", array.indices), ("values", array.values)):
+    for name, values in named_arrays:
         prefix = f"{name}=tensor("
         text = format_values(values, INDENT + len(prefix))
         if values.size == 0:
@@ -80,13 +89,14 @@ def format_sparse(tensor):
     suffixes = [f"size={tuple(array.shape)}", f"nnz={array.nnz}"]
     if array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
         suffixes.append(f"dtype={dtypes.dtype_name(array.dtype)}")
-    suffixes.append(f"layout={sparse_coo!r}")
+    suffixes.append(f"layout={tensor.layout!r}")
     if tensor.grad_fn is not None:
         suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
     text = "tensor(" + (",\n" + " " * INDENT).join(parts)
-    line_length = None  # the first suffix always starts a new line, as in PyTorch
+    # PyTorch counts the last line two columns longer than it is
+    line_length = None if suffixes_on_new_line else len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         if line_length is None or line_length + len(suffix) + 2 > PRINT_OPTIONS.linewidth:
             text += ",\n" + " " * INDENT + suffix

@@ -1,0 +1,261 @@
+"""SparseCompressedArray: the array a CSR or CSC tensor holds, its nonzero elements listed row by row
+(CSR) or column by column (CSC).
+
+A matrix of shape (n, m) with nnz stored elements is three arrays (PyTorch's compressed layouts):
+
+- ``compressed_indices`` (n + 1,) for CSR (``crow_indices``), (m + 1,) for CSC (``ccol_indices``):
+  the elements of row i (column i) are entries ``compressed[i]`` to ``compressed[i + 1] - 1``, so
+  ``compressed[0] == 0``, ``compressed[-1] == nnz``, and it never decreases;
+- ``plain_indices`` (nnz,): each element's column (CSR: ``col_indices``) or row (CSC:
+  ``row_indices``), sorted and distinct within a row (a column);
+- ``values`` (nnz, *dense_shape): the elements themselves.
+
+Both index arrays are int64 or both int32, as given. Unlike COO, a position is listed at most once
+and the order is fixed: the matrix [[1, 0, 2], [0, 0, 0], [3, 4, 0]] in CSR is crow [0, 2, 2, 4],
+col [0, 2, 0, 1], values [1, 2, 3, 4]. Its transpose in CSC is the same three arrays.
+
+Everything but the storage is computed on the COO form (``to_coo()``, ``from_coo()``): products,
+sums and the dense array. As ``SparseCOOArray`` does, NumPy hands this array's operations to
+``__array_ufunc__``: ``@``, ``* number``, ``-`` and ``+`` (of the same layout) are computed, every
+other one raises PyTorch's NotImplementedError naming the operation and the SparseCsrCPU backend.
+"""
+import math
+
+from chainrule.backend import add_at, xp
+from chainrule.memory_layout import sparse_csc, sparse_csr
+from chainrule.sparse.coo_array import SparseCOOArray, SparseNotImplementedError
+
+
+def unsupported(operation, layout):
+    """PyTorch's error for an operation that has no compressed sparse kernel."""
+    return SparseNotImplementedError(
+        f"Could not run 'aten::{operation}' with arguments from the 'SparseCsrCPU' backend: {operation} is not "
+        f"defined for a {layout._name} tensor (layout=torch.{layout._name}). Convert it first with .to_dense()."
+    )
+
+
+#: The dimension each layout compresses (its ``compressed_indices`` run along it): rows, columns.
+COMPRESSED_DIM = {sparse_csr: 0, sparse_csc: 1}
+#: The layout of the transposed matrix, with the same three arrays.
+TRANSPOSED_LAYOUT = {sparse_csr: sparse_csc, sparse_csc: sparse_csr}
+
+
+class SparseCompressedArray:
+    """compressed_indices, plain_indices (nnz,) and values (nnz, *dense_shape) of a matrix of
+    ``shape`` in ``layout`` (``sparse_csr`` or ``sparse_csc``)."""
+
+    base = None  # never a view of another array (as a NumPy array's ``base`` says)
+    __array_priority__ = 2000  # NumPy's operators defer to this class's own
+
+    def __init__(self, compressed_indices, plain_indices, values, shape, layout):
+        self.compressed_indices = compressed_indices
+        self.plain_indices = plain_indices
+        self.values = values
+        self.shape = tuple(int(size) for size in shape)
+        self.layout = layout
+
+    # ------------------------------------------------------------------ what it is
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def itemsize(self):
+        return self.values.itemsize
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def sparse_dim(self):
+        return 2
+
+    @property
+    def dense_dim(self):
+        return self.values.ndim - 1
+
+    @property
+    def nnz(self):
+        return self.values.shape[0]
+
+    # ------------------------------------------------------------------ conversions
+    def coordinates(self):
+        """(rows, columns), int64 arrays (nnz,), of the stored elements in their stored order: the
+        compressed dimension's index i repeated compressed[i + 1] - compressed[i] times, beside the
+        plain indices."""
+        counts = xp.diff(self.compressed_indices).astype(xp.int64)
+        pair = [xp.repeat(xp.arange(len(counts), dtype=xp.int64), counts), self.plain_indices.astype(xp.int64)]
+        return tuple(pair[::-1] if COMPRESSED_DIM[self.layout] == 1 else pair)
+
+    def to_coo(self):
+        """The same matrix as a coalesced SparseCOOArray: indices (2, nnz), int64, sorted row-major."""
+        coo = SparseCOOArray(xp.stack(self.coordinates()).reshape(2, -1), self.values, self.shape, coalesced=self.layout is sparse_csr)
+        return coo.coalesce()
+
+    @classmethod
+    def from_coo(cls, coo, layout):
+        """The matrix of the SparseCOOArray ``coo`` (repeats summed) in ``layout``, int64 indices:
+        its elements sorted along the compressed dimension, then along the other."""
+        if coo.sparse_dim != 2:
+            raise RuntimeError(
+                f"to_{layout._name}: expected a matrix of 2 sparse dimensions, got a tensor of {coo.sparse_dim} sparse "
+                f"dimensions and shape {coo.shape} (chainrule has no batched compressed tensors)"
+            )
+        coo = coo.coalesce()
+        compressed_dim = COMPRESSED_DIM[layout]
+        compressed, plain = coo.indices[compressed_dim], coo.indices[1 - compressed_dim]
+        order = xp.lexsort((plain, compressed))
+        boundaries = xp.arange(coo.shape[compressed_dim] + 1, dtype=xp.int64)
+        compressed_indices = xp.searchsorted(compressed[order], boundaries).astype(xp.int64)
+        return cls(compressed_indices, plain[order].astype(xp.int64), coo.values[order], coo.shape, layout)
+
+    @classmethod
+    def from_dense(cls, array, layout):
+        """The nonzero elements of the matrix ``array`` (rows that are all zero keep nothing)."""
+        if array.ndim != 2:
+            raise RuntimeError(
+                f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch or dense dimensions), "
+                f"got a tensor of shape {tuple(array.shape)}"
+            )
+        return cls.from_coo(SparseCOOArray.from_dense(array), layout)
+
+    def to_dense(self):
+        return self.to_coo().to_dense()
+
+    def to_layout(self, layout):
+        """The same matrix in ``layout`` (itself if it is in it)."""
+        return self if layout is self.layout else SparseCompressedArray.from_coo(self.to_coo(), layout)
+
+    def with_values(self, values):
+        """The same positions holding other ``values`` (nnz, *dense_shape)."""
+        return SparseCompressedArray(self.compressed_indices, self.plain_indices, values, self.shape, self.layout)
+
+    def astype(self, dtype, copy=True):
+        return self.with_values(self.values.astype(dtype, copy=copy))
+
+    def copy(self):
+        return SparseCompressedArray(
+            self.compressed_indices.copy(), self.plain_indices.copy(), self.values.copy(), self.shape, self.layout
+        )
+
+    @property
+    def mT(self):  # noqa: N802 (NumPy's and PyTorch's name)
+        """The transpose: the same arrays read in the other layout (CSR (n, m) -> CSC (m, n))."""
+        return SparseCompressedArray(
+            self.compressed_indices, self.plain_indices, self.values, self.shape[::-1], TRANSPOSED_LAYOUT[self.layout]
+        )
+
+    T = mT
+
+    def transpose(self, axes=None):
+        """NumPy's ``transpose`` of a matrix: rows and columns exchanged."""
+        return self.mT
+
+    def transposed(self, dim0, dim1):
+        """``x.transpose(dim0, dim1)`` of a matrix: itself for dim0 == dim1, else ``mT``."""
+        return self if dim0 == dim1 else self.mT
+
+    def summed(self, dims):
+        """The sum of every element (``dims`` all of them): a 0-d dense array."""
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"reduction operations on {self.layout._name[7:].upper()} tensors with keepdim=False is unsupported")
+        return self.values.sum()
+
+    def masked(self, dense):
+        """The elements of the dense array ``dense`` at this matrix's stored positions, as a matrix of
+        this layout: ``dense.sparse_mask(self)``."""
+        return self.with_values(dense[self.coordinates()])
+
+    # ------------------------------------------------------------------ NumPy's protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            if ufunc is xp.matmul:
+                return _product(*inputs)
+            if ufunc is xp.multiply and inputs[0] is self and getattr(inputs[1], "ndim", 0) == 0:
+                return self.with_values(self.values * inputs[1])
+            if ufunc is xp.multiply and inputs[1] is self and getattr(inputs[0], "ndim", 0) == 0:
+                return self.with_values(inputs[0] * self.values)
+            if ufunc is xp.negative:
+                return self.with_values(-self.values)
+            if ufunc is xp.add:
+                return _sum(*inputs)
+        raise unsupported(ufunc.__name__, self.layout)
+
+    def __array_function__(self, function, types, args, kwargs):
+        raise unsupported(function.__name__, self.layout)
+
+    def __array__(self, dtype=None, copy=None):
+        raise unsupported("to a NumPy array", self.layout)
+
+    def __getattr__(self, name):  # a dense array's method that this layout lacks: x.reshape, x.sum
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise unsupported(name, self.layout)
+
+    def __getitem__(self, key):
+        raise unsupported("index", self.layout)
+
+    def __matmul__(self, other):
+        return xp.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return xp.matmul(other, self)
+
+    def __mul__(self, other):
+        return xp.multiply(self, other)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other):
+        return xp.add(self, other)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return xp.negative(self)
+
+
+def _product(a, b):
+    """compressed @ dense, dense @ compressed (dense results, computed on the COO form), or compressed
+    @ compressed: a matrix in the first one's layout that stores every position some pair of stored
+    elements a[i, k] · b[k, j] reaches, even where they sum to 0 (as PyTorch's)."""
+    if not isinstance(b, SparseCompressedArray):
+        return a.to_coo() @ b
+    if not isinstance(a, SparseCompressedArray):
+        return a @ b.to_coo()
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    left, right = a.to_coo(), b.to_layout(sparse_csr)
+    row_starts, row_ends = right.compressed_indices[left.indices[1]], right.compressed_indices[left.indices[1] + 1]
+    counts = (row_ends - row_starts).astype(xp.int64)
+    # each stored a[i, k] meets each stored b[k, j]: entry e of b's row k is at row_starts[k] + (its rank in the row)
+    pair_of = xp.repeat(xp.arange(left.nnz), counts)
+    ranks = xp.arange(counts.sum()) - xp.repeat(xp.cumsum(counts) - counts, counts)
+    entries = row_starts.astype(xp.int64)[pair_of] + ranks
+    indices = xp.stack([left.indices[0][pair_of], right.plain_indices.astype(xp.int64)[entries]]).reshape(2, -1)
+    values = left.values[pair_of] * right.values[entries]
+    # one stored element per position reached, in the order each row first reaches it (PyTorch's order)
+    linear = indices[0] * b.shape[1] + indices[1]
+    positions, first_reached, slot = xp.unique(linear, return_index=True, return_inverse=True)
+    summed = xp.zeros((len(positions),) + values.shape[1:], dtype=values.dtype)
+    add_at(summed, slot.reshape(-1), values)
+    order = xp.argsort(first_reached, kind="stable")
+    rows, columns = indices[0][first_reached[order]], indices[1][first_reached[order]]
+    compressed_indices = xp.searchsorted(rows, xp.arange(a.shape[0] + 1)).astype(xp.int64)
+    product = SparseCompressedArray(compressed_indices, columns, summed[order], (a.shape[0], b.shape[1]), sparse_csr)
+    return product if a.layout is sparse_csr else product.to_layout(a.layout)
+
+
+def _sum(a, b):
+    """compressed + compressed of one layout and shape: the union of their positions (a compressed
+    matrix), or compressed + dense: a dense array."""
+    if not (isinstance(a, SparseCompressedArray) and isinstance(b, SparseCompressedArray)):
+        return a.to_dense() + b if isinstance(a, SparseCompressedArray) else a + b.to_dense()
+    if a.shape != b.shape:
+        raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {list(a.shape)} != {list(b.shape)}")
+    return SparseCompressedArray.from_coo(a.to_coo() + b.to_coo(), a.layout)

@@ -1,0 +1,356 @@
+"""The operations of CSR and CSC tensors, each a Function with its forward and backward side by side.
+
+- ``sparse_csr_tensor(crow_indices, col_indices, values, size)``, ``sparse_csc_tensor(ccol_indices,
+  row_indices, values, size)``, ``sparse_compressed_tensor(..., layout=)``: made from their three
+  arrays, checked as PyTorch's ``check_invariants=True`` checks them;
+- ``x.to_sparse_csr()``, ``x.to_sparse_csc()``, ``x.to_sparse(layout=)``, ``c.to_sparse()``,
+  ``c.to_dense()``: between the layouts;
+- ``dense.sparse_mask(mask)``: dense's elements at mask's stored positions, in mask's layout;
+- ``c.values()``, ``c.clone()``; ``c.t()``, ``c * number``, ``-c``, ``c.sum()``, ``c.to(dtype)`` are
+  the COO tensor's operations (``operations.py``), which compute on any sparse array.
+
+The gradient of a compressed tensor keeps its stored positions, as PyTorch's: ``c.to_dense()`` sends
+back ``grad.sparse_mask(c)`` (a tensor of c's layout), and the values that made c get the gradient
+read at c's positions, d loss / d values[j] = grad[row j, column j]. (The products ``c @ dense``
+send back a dense gradient, as PyTorch's; ``products.py``.)
+"""
+from chainrule import creation, dtypes
+from chainrule.autograd.function import Function
+from chainrule.backend import xp
+from chainrule.device import check_device
+from chainrule.memory_layout import sparse_coo, sparse_csc, sparse_csr, strided
+from chainrule.ops.registry import install_method
+from chainrule.sparse import operations
+from chainrule.sparse.compressed import INDEX_NAMES, LAYOUT_NAMES, SparseCompressedTensor, compressed_tensor, index_reader
+from chainrule.sparse.compressed_array import COMPRESSED_DIM, SparseCompressedArray, unsupported
+from chainrule.sparse.coo_array import SparseCOOArray
+from chainrule.sparse.invariants import warn_when_unsaid
+from chainrule.sparse.tensor import SparseTensor
+from chainrule.tensor import Tensor, tensor_from_array
+
+COMPRESSED = (sparse_csr, sparse_csc)
+
+
+# ----------------------------------------------------------------------------- making one
+class SparseCompressedTensorFunction(Function):
+    """compressed_indices, plain_indices (nnz,) and values (nnz,) -> a compressed tensor; the
+    gradient of values is the arriving one read at the stored positions."""
+
+    node_name = "SparseCompressedTensorBackward0"
+
+    @staticmethod
+    def forward(ctx, values, pattern):
+        ctx.pattern = pattern
+        return compressed_tensor(pattern.with_values(values._array))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if isinstance(grad_output, SparseCompressedTensor):
+            return values(SparseMask.apply(grad_output.to_dense(), ctx.pattern)), None
+        return operations.read_at(grad_output, ctx.pattern.coordinates()), None
+
+
+def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None, layout=None, device=None,
+                             pin_memory=False, requires_grad=False, check_invariants=None):
+    """The matrix of ``size`` in ``layout`` (``sparse_csr``: compressed_indices are crow_indices (rows
+    + 1,), plain_indices col_indices (nnz,); ``sparse_csc``: ccol_indices (columns + 1,) and
+    row_indices) holding ``values`` (nnz,). Without ``size``, the compressed dimension has
+    len(compressed_indices) - 1 elements and the other the largest plain index + 1. The indices are
+    checked always (PyTorch checks them only with ``check_invariants=True``)."""
+    check_device(device)
+    if layout not in COMPRESSED:
+        raise RuntimeError(
+            f"sparse_compressed_tensor expected sparse compressed tensor layout but got "
+            f"{'none' if layout is None else LAYOUT_NAMES.get(layout, layout._name)}"
+        )
+    warn_when_unsaid(check_invariants)
+    compressed = _as_array(compressed_indices)
+    plain = _as_array(plain_indices)
+    if not isinstance(values, Tensor):
+        values = creation.tensor(values, dtype=dtype)
+    elif dtype is not None and values.dtype != dtype:
+        values = values.to(dtype)
+    shape = _checked_shape(compressed, plain, values, size, layout)
+    pattern = SparseCompressedArray(compressed, plain, None, shape, layout)
+    made = SparseCompressedTensorFunction.apply(values, pattern)
+    if requires_grad:
+        made.requires_grad_(True)
+    return made
+
+
+def _as_array(indices):
+    return xp.asarray(indices._array if isinstance(indices, Tensor) else indices)
+
+
+def _checked_shape(compressed, plain, values, size, layout):
+    """The matrix's shape, after PyTorch's checks of the three arrays (their dimensions, dtypes and
+    lengths) and of its invariants (``_check_invariants``)."""
+    compressed_name, plain_name = INDEX_NAMES[layout]
+    if compressed.ndim < 1:
+        raise RuntimeError(f"{compressed_name} must have dimensionality >= 1 but got {compressed.ndim}")
+    if compressed.ndim != plain.ndim:
+        raise RuntimeError(
+            f"{compressed_name} and {plain_name} dimensionalities must be equal but got {compressed.ndim} and {plain.ndim}, "
+            f"respectively"
+        )
+    if compressed.ndim > 1:
+        raise NotImplementedError(
+            f"sparse_compressed_tensor: chainrule has no batched {layout._name} tensors ({compressed_name} of shape "
+            f"{tuple(compressed.shape)}); make one matrix per batch element"
+        )
+    if values.ndim < 1:
+        raise RuntimeError(f"values must have dimensionality > sum of batch and block dimensionalities (=0 + 0) but got {values.ndim}")
+    if values.ndim > 1:
+        raise NotImplementedError(
+            f"sparse_compressed_tensor: chainrule has no hybrid {layout._name} tensors (values of shape {tuple(values.shape)}; "
+            f"expected (nnz,))"
+        )
+    if size is not None and len(size) != 2:
+        raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense dimensionalities (=0 + 2 + 0) but got {len(size)}")
+    if compressed.dtype != plain.dtype:
+        raise RuntimeError(
+            f"{compressed_name} and {plain_name} must have the same dtype, bot got {dtypes.scalar_type_name(compressed.dtype)} and "
+            f"{dtypes.scalar_type_name(plain.dtype)}, respectively"
+        )
+    if compressed.dtype not in (xp.int32, xp.int64):
+        raise RuntimeError(f"{compressed_name} and {plain_name} dtype must be Int or Long, but got {dtypes.scalar_type_name(compressed.dtype)}")
+    compressed_dim = COMPRESSED_DIM[layout]
+    if size is None:
+        other = int(plain.max()) + 1 if plain.size else 0
+        shape = [len(compressed) - 1, other] if compressed_dim == 0 else [other, len(compressed) - 1]
+    else:
+        shape = [int(each) for each in size]
+    count_name, other_name = ("rows", "ncols") if compressed_dim == 0 else ("cols", "nrows")
+    if len(compressed) != shape[compressed_dim] + 1:
+        raise RuntimeError(
+            f"{compressed_name}.shape[-1] must be equal to the number of {count_name} + 1 (={shape[compressed_dim] + 1}), but got "
+            f"{len(compressed)}"
+        )
+    nnz = values.shape[0]
+    if len(plain) != nnz:
+        raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={nnz}) as defined by values.shape[0], but got {len(plain)}")
+    _check_invariants(compressed, plain, nnz, shape[1 - compressed_dim], (compressed_name, plain_name, other_name))
+    return tuple(shape)
+
+
+def _check_invariants(compressed, plain, nnz, plain_size, names):
+    """PyTorch's invariants of compressed indices, with its messages: they start at 0, end at nnz and
+    never decrease by more than the other dimension holds; the plain indices are in range, sorted
+    and distinct within each row (column)."""
+    compressed_name, plain_name, other_name = names
+    steps = xp.diff(compressed)
+    rows = xp.repeat(xp.arange(len(steps)), xp.clip(steps, 0, None)) if (steps >= 0).all() else None
+    failed = [
+        (compressed[0] != 0, f"{compressed_name}[..., 0] == 0"),
+        (compressed[-1] != nnz, f"{compressed_name}[..., -1] == nnz"),
+        (rows is None or (steps > plain_size).any(), f"0 <= {compressed_name}[..., 1:] - {compressed_name}[..., :-1] <= {other_name}"),
+        (plain.size and (plain.min() < 0 or plain.max() >= plain_size), f"0 <= {plain_name} < {other_name}"),
+    ]
+    for fails, invariant in failed:
+        if fails:
+            raise RuntimeError(f"`{invariant}` is not satisfied.")
+    if ((xp.diff(plain) <= 0) & (xp.diff(rows) == 0)).any():
+        raise RuntimeError(
+            f"`{plain_name}[..., {compressed_name}[..., i - 1]:{compressed_name}[..., i]] for all i = 1, ..., "
+            f"n{other_name[1:]} are sorted and distinct along the last dimension values` is not satisfied."
+        )
+
+
+def factory(layout):
+    """``sparse_csr_tensor(crow_indices, col_indices, values, size=None, ...)`` or its CSC twin."""
+
+    def make(compressed_indices, plain_indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+             requires_grad=False, check_invariants=None):
+        return sparse_compressed_tensor(
+            compressed_indices, plain_indices, values, size, dtype=dtype, layout=layout, device=device,
+            requires_grad=requires_grad, check_invariants=check_invariants,
+        )
+
+    make.__name__ = make.__qualname__ = f"{layout._name}_tensor"
+    make.__doc__ = f"A {layout._name} matrix from {' and '.join(INDEX_NAMES[layout])} and values: see ``sparse_compressed_tensor``."
+    return make
+
+
+sparse_csr_tensor, sparse_csc_tensor = factory(sparse_csr), factory(sparse_csc)
+
+
+# ----------------------------------------------------------------------------- between the layouts
+def converted(array, layout):
+    """The dense, SparseCOOArray or SparseCompressedArray ``array`` in ``layout``."""
+    if layout is strided:
+        return array if isinstance(array, xp.ndarray) else array.to_dense()
+    if layout is sparse_coo:
+        return SparseCOOArray.from_dense(array) if isinstance(array, xp.ndarray) else array.to_coo()
+    if isinstance(array, SparseCompressedArray):
+        return array.to_layout(layout)
+    if isinstance(array, SparseCOOArray):
+        return SparseCompressedArray.from_coo(array, layout)
+    return SparseCompressedArray.from_dense(array, layout)
+
+
+class Convert(Function):
+    """x in another layout; the gradient goes back to x's layout, a compressed x's read at its
+    stored positions (``sparse_mask``)."""
+
+    @staticmethod
+    def forward(ctx, x, layout):
+        ctx.source = x._array
+        return tensor_from_array(converted(x._array, layout))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        source = ctx.source
+        if isinstance(source, SparseCompressedArray) and not isinstance(grad_output, SparseCompressedTensor):
+            return SparseMask.apply(grad_output.to_dense(), source), None
+        return convert(grad_output, strided if isinstance(source, xp.ndarray) else source.layout), None
+
+
+CONVERTERS = {
+    layout: type(f"To{name}", (Convert,), {"node_name": node_name})
+    for layout, name, node_name in (
+        (strided, "Dense", "ToDenseBackward0"), (sparse_coo, "Sparse", "ToSparseBackward1"),
+        (sparse_csr, "SparseCsr", "ToSparseCsrBackward0"), (sparse_csc, "SparseCsc", "ToSparseCscBackward0"),
+    )
+}
+
+
+def convert(x, layout):
+    """x in ``layout`` (x itself if it is in it)."""
+    return x if x.layout is layout else CONVERTERS[layout].apply(x, layout)
+
+
+def compressed_converter(layout):
+    """``x.to_sparse_csr()`` / ``x.to_sparse_csc()`` of a dense matrix, a COO or a compressed one."""
+
+    def to_compressed(x, dense_dim=None):
+        if dense_dim is not None:
+            raise NotImplementedError(f"to_{layout._name}: chainrule has no hybrid compressed tensors (dense_dim={dense_dim})")
+        if x.ndim != 2:
+            raise RuntimeError(
+                f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch dimensions), got a tensor "
+                f"of shape {tuple(x.shape)}"
+            )
+        return convert(x, layout)
+
+    to_compressed.__name__ = to_compressed.__qualname__ = f"to_{layout._name}"
+    return to_compressed
+
+
+to_sparse_csr, to_sparse_csc = compressed_converter(sparse_csr), compressed_converter(sparse_csc)
+
+
+def to_sparse(x, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """``x.to_sparse(layout=...)``: COO (the default) or a compressed layout; BSR and BSC are not
+    built in chainrule."""
+    if layout in COMPRESSED and blocksize is None and sparse_dim is None:
+        return compressed_converter(layout)(x, dense_dim)
+    if isinstance(x, SparseCompressedTensor) and layout in (None, sparse_coo) and sparse_dim in (None, 2) and dense_dim is None:
+        return convert(x, sparse_coo)
+    return operations.to_sparse(x, sparse_dim, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
+
+
+def to_dense(x, dtype=None, *, masked_grad=None):
+    dense = convert(x, strided)
+    return dense if dtype is None else dense.to(dtype)
+
+
+class SparseMask(Function):
+    """A dense x's elements at the stored positions of ``mask`` (an array of a sparse layout), in
+    mask's layout; the gradient is the arriving one, made dense."""
+
+    node_name = "SparseMaskBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        if isinstance(mask, SparseCOOArray):
+            mask = mask.coalesce()
+            return tensor_from_array(SparseCOOArray(mask.indices, x._array[tuple(mask.indices)], mask.shape, coalesced=True))
+        return tensor_from_array(mask.masked(x._array))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return convert(grad_output, strided), None
+
+
+def sparse_mask(x, mask):
+    """``x.sparse_mask(mask)``: x's elements where the sparse ``mask`` stores one, in mask's layout."""
+    if not isinstance(mask, (SparseTensor, SparseCompressedTensor)):
+        raise RuntimeError(f"sparse_mask expects mask to be sparse, got a tensor of layout {LAYOUT_NAMES[mask.layout]}")
+    if tuple(x.shape) != tuple(mask.shape):
+        raise RuntimeError(f"sparse_mask(): operands have incompatible sizes; self has size {list(x.shape)} but mask has size {list(mask.shape)}")
+    if not isinstance(x._array, xp.ndarray):
+        raise unsupported("sparse_mask of a sparse tensor", x.layout)
+    return SparseMask.apply(x, mask._array)
+
+
+# ----------------------------------------------------------------------------- what it holds
+class Values(Function):
+    node_name = "ValuesBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.pattern = x._array
+        return tensor_from_array(x._array.values)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # the gradient of the values is a compressed tensor of x's positions holding them
+        return tensor_from_array(ctx.pattern.with_values(grad_output._array))
+
+
+def values(x):
+    """``c.values()``: the stored values (nnz,); the gradient flows back to c."""
+    return Values.apply(x)
+
+
+class Clone(Function):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return tensor_from_array(x._array.copy())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def layout_error(operation, expected):
+    """A method of another layout, refused as PyTorch refuses it: ``x.indices()`` of a dense x."""
+
+    def refuse(x, *args, **kwargs):
+        raise RuntimeError(f"{operation} expected {expected} tensor layout but got {LAYOUT_NAMES[x.layout]}")
+
+    refuse.__name__ = refuse.__qualname__ = operation
+    return refuse
+
+
+def compressed_sum(x, dim=None, keepdim=False, dtype=None):
+    """The sum of every element, a 0-d dense tensor (PyTorch sums over a dimension only with keepdim)."""
+    x = x if dtype is None else operations.to(x, dtype)
+    dims = tuple(range(x.ndim)) if dim is None else ()
+    return operations.Sum.apply(x, dims)
+
+
+# ----------------------------------------------------------------------------- the methods
+for _name, _method in {
+    "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": lambda x: convert(x, sparse_coo), "values": values,
+    "clone": lambda x, *, memory_format=None: Clone.apply(x), "detach": lambda x: tensor_from_array(x._array),
+    "t": operations.t, "transpose": operations.transpose, "to": operations.to, "sum": compressed_sum,
+    "__add__": operations.add, "__radd__": lambda x, other: operations.add(other, x), "add": operations.add,
+    "__mul__": operations.mul, "__rmul__": operations.mul, "mul": operations.mul,
+    "indices": layout_error("indices", "sparse coordinate"), "is_coalesced": layout_error("is_coalesced", "sparse coordinate"),
+}.items():
+    setattr(SparseCompressedTensor, _name, _method)
+for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16), ("long", dtypes.int64)):
+    setattr(SparseCompressedTensor, _name, operations.converter(_dtype))
+SparseTensor.to_sparse = to_sparse
+for _name, _method in {
+    "to_sparse": to_sparse, "to_sparse_csr": to_sparse_csr, "to_sparse_csc": to_sparse_csc, "sparse_mask": sparse_mask,
+    "crow_indices": index_reader(sparse_csr, 0), "col_indices": index_reader(sparse_csr, 1),
+    "ccol_indices": index_reader(sparse_csc, 0), "row_indices": index_reader(sparse_csc, 1),
+    "sparse_dim": lambda x: 0, "dense_dim": lambda x: x.ndim,
+    "indices": layout_error("indices", "sparse coordinate"), "is_coalesced": layout_error("is_coalesced", "sparse coordinate"),
+    "values": layout_error("values", "sparse"),
+}.items():
+    install_method(_name, _method)
