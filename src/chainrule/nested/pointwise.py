@@ -3,6 +3,7 @@
     nt.relu(), chainrule.sin(nt), nt.to(chainrule.float64), F.dropout(nt, 0.1)   # unary: one op on the values
     chainrule.ones_like(nt)                      # the factories *_like: cut as nt
     nt + nt, nt * 2, 1 - nt                      # same cuts, or a number: one op on the values
+    nt.masked_fill(nt > 0, 0.0)                  # a nested mask cut alike
     jagged_nt * bias                             # a dense operand (D,) broadcast against each component
 
 A strided nested tensor takes no dense operand, as in PyTorch (make it nested first).
@@ -28,7 +29,7 @@ IN_PLACE = (
 )
 BINARY = (
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow", "maximum", "minimum", "atan2",
-    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "masked_fill",
 )
 REVERSED = {"__rsub__": "sub", "__rdiv__": "div", "__rpow__": "pow", "__rfloordiv__": "floor_divide", "__rmod__": "remainder"}
 

@@ -2,7 +2,7 @@
 they leave its batch and ragged dims alone, else component by component.
 
     nt.softmax(-1), F.softmax(nt, dim=1)     # along any dim but the batch one (the ragged one too)
-    jagged.sum(-1), jagged.mean(dim=2)       # a non-ragged dim: a nested result
+    jagged.sum(-1), jagged.mean(dim=2)       # a non-ragged dim: a nested result (amax, amin too)
     jagged.sum(1), jagged.mean(1)            # the ragged dim: a dense (B, ...) one
     jagged.sum()                             # everything: a dense scalar
     F.layer_norm(nt, (D,)), nn.LayerNorm(D)(nt)   # each component's rows normalized
@@ -26,9 +26,9 @@ def softmax(func, args, kwargs):
     return type(nested).packed([func(piece, dim, *rest, **kwargs) for piece in nested.components()], like=nested)
 
 
-@implements("sum", "mean")
+@implements("sum", "mean", "amax", "amin")
 def reduce(func, args, kwargs):
-    """``sum``/``mean`` over ``dim`` (an int or a list), as PyTorch allows it for the layout."""
+    """``sum``/``mean``/``amax``/``amin`` over ``dim`` (an int or a list), as PyTorch allows it for the layout."""
     nested, *rest = args
     dim = rest.pop(0) if rest else kwargs.pop("dim", None)
     keepdim = rest.pop(0) if rest else kwargs.pop("keepdim", False)
