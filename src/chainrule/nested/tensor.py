@@ -14,6 +14,7 @@ tensor's is only how that packed tensor is cut into components, which each layou
 Every operation reaches ``__torch_function__`` (``dispatch.py``), which finds its nested meaning.
 """
 from chainrule.nested.dispatch import handle
+from chainrule.overrides import DisableTorchFunctionSubclass
 from chainrule.tensor import Tensor, detached
 
 
@@ -91,8 +92,11 @@ class NestedTensor(Tensor):
     # ------------------------------------------------------------------ autograd
     @property
     def grad(self):
-        """The gradient backward accumulated, a nested tensor cut as this one (None before the first)."""
-        return None if self._grad is None else self.leaf_with_buffer(self._grad)
+        """The gradient backward accumulated, a nested tensor cut as this one (None before the first;
+        a non-leaf's read warns, as a tensor's)."""
+        with DisableTorchFunctionSubclass():
+            grad = super().grad
+        return None if grad is None else self.leaf_with_buffer(grad)
 
     @grad.setter
     def grad(self, value):
