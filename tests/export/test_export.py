@@ -235,3 +235,22 @@ def test_the_module_keeps_the_mode_it_was_exported_in(lib):
         module.eval()
     with pytest.raises(NotImplementedError, match=r"Calling train\(\) is not supported yet"):
         module.train()
+
+
+def test_run_decompositions_replaces_the_operations_of_the_table():
+    theirs, ours = twins("mlp")
+    args, _ = inputs("mlp")
+    their_program = torch.export.export(theirs, as_lib(torch, args)).run_decompositions()
+    table = chainrule.export.default_decompositions()
+    assert isinstance(table, chainrule.export.CustomDecompTable) and len(table) == 0
+    table[chainrule.nn.functional.linear] = lambda x, weight, bias=None: x @ weight.t() + bias
+    table[chainrule.Tensor.relu] = lambda x: x.clamp(min=0)
+    program = chainrule.export.export(ours, as_lib(chainrule, args), dynamic_shapes=({0: chainrule.export.Dim("batch")},))
+    decomposed = program.run_decompositions(table)
+    targets = {node.target for node in decomposed.graph.nodes}
+    assert chainrule.nn.functional.linear not in targets and "relu" not in targets and "clamp" in targets
+    assert chainrule.nn.functional.linear in {node.target for node in program.graph.nodes}
+    args, _ = inputs("mlp", seed=5)
+    assert_same(their_program.module()(*as_lib(torch, args)), decomposed.module()(*as_lib(chainrule, args)))
+    assert tuple(decomposed.module()(chainrule.randn(7, 3)).shape) == (7, 2)
+    assert '"f32[4, 8]"' in str(decomposed)

@@ -10,6 +10,7 @@ graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim``
 serialize.py writes and reads programs as data (allowed_targets.py: what a saved graph may call).
 """
 from chainrule.export.dataclass_inputs import register_dataclass
+from chainrule.export.decompositions import CustomDecompTable, default_decompositions
 from chainrule.export.draft_export import draft_export
 from chainrule.export.dynamic_shapes import AdditionalInputs, Dim, ShapesCollection, dims
 from chainrule.export.export import export
@@ -17,4 +18,4 @@ from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ExportGraphSignature
 from chainrule.export.serialize import load, save
 
-__all__ = ["AdditionalInputs", "Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "dims", "draft_export", "export", "load", "register_dataclass", "save"]
+__all__ = ["AdditionalInputs", "CustomDecompTable", "Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "default_decompositions", "dims", "draft_export", "export", "load", "register_dataclass", "save"]

@@ -117,7 +117,8 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
         node_value = leaf.detach().clone() if isinstance(leaf, Tensor) else leaf
         proxy = tracer.user_input(name, node_value, _probe(node_value, dimensions, sizes))
         traced_leaves.append(proxy if isinstance(leaf, Tensor) else leaf)
-        argument = TensorArgument(proxy.node.name) if isinstance(leaf, Tensor) else ConstantArgument(proxy.node.name, leaf)
+        name = proxy.node.target  # (the input's name: its node is input_1 for an input named as a builtin, input)
+        argument = TensorArgument(name) if isinstance(leaf, Tensor) else ConstantArgument(name, leaf)
         input_specs.append(InputSpec(InputKind.USER_INPUT, argument, None))
     traced_args, traced_kwargs = tree_unflatten(traced_leaves, in_spec)
     with TracingPatches(tracer), armed_while():
@@ -171,7 +172,7 @@ def _state_inputs(mod, tracer):
 
 
 def _graph_order(tracer):
-    position = {node.name: index for index, node in enumerate(node for node in tracer.graph.nodes if node.op == "placeholder")}
+    position = {node.target: index for index, node in enumerate(node for node in tracer.graph.nodes if node.op == "placeholder")}
     return lambda spec: position[spec.arg.name]
 
 

@@ -8,6 +8,7 @@ user's inputs as forward did, checks them against the export and computes the ou
 """
 import copy
 
+from chainrule.export.decompositions import decomposed_graph_module, default_decompositions
 from chainrule.export.listing import program_listing
 from chainrule.export.unlifted_module import unlifted_module
 from chainrule.export.value_ranges import ValueRanges
@@ -94,10 +95,10 @@ class ExportedProgram:
         return unlifted_module(self)
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
-        """This program again, as a new ExportedProgram: its graph holds chainrule's own operations,
-        which have no smaller ATen ops to break into, so the graph is the same (a copy)."""
+        """A new ExportedProgram whose graph has each operation of ``decomp_table`` replaced by
+        what its function computes (see decompositions.py); by default (an empty table) a copy."""
         program = copy.copy(self)
-        program._graph_module = GraphModule(dict(self._graph_module.named_children()), copy.deepcopy(self.graph))
+        program._graph_module = decomposed_graph_module(self, default_decompositions() if decomp_table is None else decomp_table)
         return program
 
     def validate(self):

@@ -37,6 +37,7 @@ def annotation(node):
 def annotated_code(graph_module):
     """The graph module's ``forward``, each parameter and assigned value annotated (see the module docstring)."""
     annotations = {node.name: annotation(node) for node in graph_module.graph.nodes}
+    annotations.update({node.target: annotation(node) for node in graph_module.graph.nodes if node.op == "placeholder"})
     lines = []
     for line in graph_module.code.strip("\n").splitlines():
         if line.startswith("def forward("):
