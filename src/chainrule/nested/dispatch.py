@@ -23,7 +23,7 @@ HANDLERS = {}
 #: The methods that read the tensor and make no tensor: answered by the packed values.
 READ_ONLY = {
     "requires_grad_", "retain_grad", "element_size", "numel", "nelement", "is_floating_point", "is_complex",
-    "is_signed", "get_device", "data_ptr", "untyped_storage", "storage_offset", "__hash__", "is_pinned",
+    "is_signed", "get_device", "data_ptr", "untyped_storage", "storage_offset", "is_pinned",
 }
 
 
