@@ -360,26 +360,29 @@ class _BranchTracer(ExportTracer):
     def _concrete_outer(self, item, which):
         return getattr(item, which) if isinstance(item, ValueProxy) else item
 
-    def _concrete(self, item, which):
-        if isinstance(item, ValueProxy) and item.tracer is not self:
-            item = self._lift(item)
+    def _inner(self, item):
+        """``item`` as this graph sees it: a value of the outer trace (or a parameter, buffer or
+        constant of it) lifted to an input of this graph; anything else as it is."""
         if isinstance(item, Tensor) and id(item) in self.outer.state_proxies:
-            item = self._lift(self.outer.state_proxies[id(item)])
-        return super()._concrete(item, which)
+            item = self.outer.state_proxies[id(item)]
+        if isinstance(item, ValueProxy) and item.tracer is not self:
+            return self._lift(item)
+        return item
+
+    def _concrete(self, item, which):
+        return super()._concrete(self._inner(item), which)
 
     def create_arg(self, value):
         def argument(item):
-            if isinstance(item, ValueProxy) and item.tracer is not self:
-                return self._lift(item)
-            if isinstance(item, Tensor) and id(item) in self.outer.state_proxies:
-                return self._lift(self.outer.state_proxies[id(item)])
-            if isinstance(item, Tensor) and id(item) not in self.state_proxies:
+            item = self._inner(item)
+            if isinstance(item, Tensor) and id(item) not in self.state_proxies:  # a tensor made in the branch
                 return self._lift(self.outer.lift_constant(item, f"lifted_tensor_{len(self.outer.constants)}"))
             return item
 
         return super().create_arg(map_aggregate(value, argument))
 
     def _lift(self, outer_proxy):
+        """This graph's input for the outer trace's value ``outer_proxy`` (made, and listed in ``lifted``, at its first use)."""
         key = id(outer_proxy.node)
         if key not in self.lifted_inputs:
             if all(each.node is not outer_proxy.node for each in self.lifted):
@@ -390,12 +393,15 @@ class _BranchTracer(ExportTracer):
     def add_lifted(self, lifted):
         """Give this branch's graph an input for each lifted value, in ``lifted``'s order, after the operands."""
         operands = [node for node in self.graph.nodes if node.op == "placeholder"][:self.operand_count]
-        for outer_proxy in lifted:
-            if id(outer_proxy.node) not in self.lifted_inputs:
-                self.lifted_inputs[id(outer_proxy.node)] = self.user_input(f"lifted_{outer_proxy.node.name}", outer_proxy.value, outer_proxy.probe)
+        lifted_inputs = [self._lift(outer_proxy).node for outer_proxy in lifted]
         body = next(node for node in self.graph.nodes if node.op != "placeholder")
-        for node in operands + [self.lifted_inputs[id(outer_proxy.node)].node for outer_proxy in lifted]:
+        for node in operands + lifted_inputs:
             body.prepend(node)
+
+    def cond(self, pred, true_fn, false_fn, operands=()):
+        if isinstance(pred, ValueProxy) and pred.data_dependent:
+            raise NotImplementedError("export: a torch.cond on tensor data inside a branch of torch.cond is not supported by chainrule.export: combine the predicates into one cond")
+        return super().cond(pred, true_fn, false_fn, operands)
 
     def module(self):
         return GraphModule(self.root_submodules, self.graph)

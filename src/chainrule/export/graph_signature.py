@@ -65,9 +65,7 @@ class InputSpec:
     persistent: Optional[bool] = None
 
     def __str__(self):
-        target = "" if self.target is None else f" target={self.target!r}"
-        persistent = "" if self.persistent is None else f" persistent={self.persistent}"
-        return f"{self.arg.name}: {self.kind.name}{target}{persistent}"
+        return _spec_line(self) + ("" if self.persistent is None else f" persistent={self.persistent}")
 
 
 @dataclasses.dataclass
@@ -79,8 +77,12 @@ class OutputSpec:
     target: Optional[str]
 
     def __str__(self):
-        target = "" if self.target is None else f" target={self.target!r}"
-        return f"{self.arg.name}: {self.kind.name}{target}"
+        return _spec_line(self)
+
+
+def _spec_line(spec):
+    """How ``print(ep)`` lists a spec: ``p_fc_weight: PARAMETER target='fc.weight'``."""
+    return f"{spec.arg.name}: {spec.kind.name}" + ("" if spec.target is None else f" target={spec.target!r}")
 
 
 @dataclasses.dataclass
