@@ -1,0 +1,124 @@
+"""``torch.ao.quantization`` (and ``torch.quantization``): eager-mode quantization.
+
+Post-training static quantization::
+
+    model.eval()
+    model.qconfig = chainrule.ao.quantization.get_default_qconfig("x86")
+    model = fuse_modules(model, [["conv", "bn", "relu"]])
+    prepared = prepare(model)          # observers after the layers to quantize
+    for batch in calibration_data:     # calibration: the observers see the ranges
+        prepared(batch)
+    quantized = convert(prepared)      # int8 layers, quantized tensors between them
+
+Dynamic quantization (weights int8, activations quantized as they arrive)::
+
+    quantized = quantize_dynamic(model, {nn.Linear}, dtype=chainrule.qint8)
+
+Quantization-aware training: ``prepare_qat`` (fake quantizers), train, ``convert``.
+"""
+from chainrule.ao.quantization.fake_quantize import (
+    FakeQuantize,
+    FakeQuantizeBase,
+    default_fake_quant,
+    default_per_channel_weight_fake_quant,
+    default_weight_fake_quant,
+    disable_fake_quant,
+    disable_observer,
+    enable_fake_quant,
+    enable_observer,
+)
+from chainrule.ao.quantization.fuse_modules import fuse_known_modules, fuse_modules, fuse_modules_qat
+from chainrule.ao.quantization.histogram_observer import HistogramObserver
+from chainrule.ao.quantization.mappings import (
+    get_default_dynamic_quant_module_mappings,
+    get_default_qat_module_mappings,
+    get_default_static_quant_module_mappings,
+)
+from chainrule.ao.quantization.observer import (
+    MinMaxObserver,
+    MovingAverageMinMaxObserver,
+    MovingAveragePerChannelMinMaxObserver,
+    NoopObserver,
+    ObserverBase,
+    PerChannelMinMaxObserver,
+    PlaceholderObserver,
+    UniformQuantizationObserverBase,
+    default_dynamic_quant_observer,
+    default_float_qparams_observer,
+    default_observer,
+    default_per_channel_weight_observer,
+    default_placeholder_observer,
+    default_weight_observer,
+)
+from chainrule.ao.quantization.qconfig import (
+    QConfig,
+    default_dynamic_qconfig,
+    default_per_channel_qconfig,
+    default_qat_qconfig,
+    default_qconfig,
+    float16_dynamic_qconfig,
+    float_qparams_weight_only_qconfig,
+    get_default_qat_qconfig,
+    get_default_qconfig,
+    per_channel_dynamic_qconfig,
+)
+from chainrule.ao.quantization.quantize import (
+    add_observer_,
+    convert,
+    prepare,
+    prepare_qat,
+    propagate_qconfig_,
+    quantize,
+    quantize_dynamic,
+    quantize_qat,
+    swap_module,
+)
+from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub, QuantWrapper
+
+__all__ = [
+    "FakeQuantize",
+    "FakeQuantizeBase",
+    "MinMaxObserver",
+    "MovingAverageMinMaxObserver",
+    "MovingAveragePerChannelMinMaxObserver",
+    "NoopObserver",
+    "ObserverBase",
+    "PerChannelMinMaxObserver",
+    "PlaceholderObserver",
+    "QConfig",
+    "UniformQuantizationObserverBase",
+    "add_observer_",
+    "convert",
+    "default_dynamic_qconfig",
+    "default_dynamic_quant_observer",
+    "default_fake_quant",
+    "default_float_qparams_observer",
+    "default_observer",
+    "default_per_channel_qconfig",
+    "default_per_channel_weight_fake_quant",
+    "default_per_channel_weight_observer",
+    "default_placeholder_observer",
+    "default_qat_qconfig",
+    "default_qconfig",
+    "default_weight_fake_quant",
+    "default_weight_observer",
+    "disable_fake_quant",
+    "disable_observer",
+    "enable_fake_quant",
+    "enable_observer",
+    "float16_dynamic_qconfig",
+    "float_qparams_weight_only_qconfig",
+    "get_default_dynamic_quant_module_mappings",
+    "get_default_qat_module_mappings",
+    "get_default_qat_qconfig",
+    "get_default_qconfig",
+    "get_default_static_quant_module_mappings",
+    "per_channel_dynamic_qconfig",
+    "prepare",
+    "prepare_qat",
+    "propagate_qconfig_",
+    "quantize",
+    "quantize_dynamic",
+    "quantize_qat",
+    "swap_module",
+]

@@ -1,0 +1,82 @@
+"""fuse_modules: join a layer with the batch norm and ReLU after it, so that they quantize as one.
+
+In evaluation mode (``fuse_modules``) a batch norm is folded into the convolution before it (its
+affine map is absorbed into the weight and bias: ``nn.utils.fusion.fuse_conv_bn_eval``), and a
+ReLU joins the layer as a fused module (``ConvReLU2d``, ``LinearReLU``); in training mode
+(``fuse_modules_qat``) the batch norm is kept as a part (``ConvBnReLU2d``), folded at ``convert``.
+The first listed module's place takes the fused one; the others become ``Identity``.
+"""
+import copy
+
+import chainrule.nn as nn
+from chainrule.ao.nn import intrinsic as nni
+from chainrule.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+
+
+def fuse_known_modules(modules, is_qat=False, additional_fuser_method_mapping=None):
+    """The fused module of ``modules`` (a list of 2 or 3), followed by Identity for each other one."""
+    types = tuple(type(each) for each in modules)
+    fuser = (additional_fuser_method_mapping or {}).get(types) or FUSERS.get(types)
+    if fuser is None:
+        raise NotImplementedError(f"Cannot fuse modules: {types}")
+    fused = fuser(is_qat, *modules)
+    return [fused] + [nn.Identity() for _ in modules[1:]]
+
+
+def _conv_bn(is_qat, conv, bn):
+    if is_qat:
+        return nni.ConvBn2d(conv, bn)
+    return fuse_conv_bn_eval(conv, bn)
+
+
+def _conv_bn_relu(is_qat, conv, bn, relu):
+    if is_qat:
+        return nni.ConvBnReLU2d(conv, bn, relu)
+    return nni.ConvReLU2d(fuse_conv_bn_eval(conv, bn), relu)
+
+
+FUSERS = {
+    (nn.Conv2d, nn.BatchNorm2d): _conv_bn,
+    (nn.Conv2d, nn.BatchNorm2d, nn.ReLU): _conv_bn_relu,
+    (nn.Conv2d, nn.ReLU): lambda is_qat, conv, relu: nni.ConvReLU2d(conv, relu),
+    (nn.Linear, nn.ReLU): lambda is_qat, linear, relu: nni.LinearReLU(linear, relu),
+    (nn.Linear, nn.BatchNorm1d): lambda is_qat, linear, bn: fuse_linear_bn_eval(linear, bn),
+}
+
+
+def _get_module(model, name):
+    for part in name.split("."):
+        model = getattr(model, part)
+    return model
+
+
+def _set_module(model, name, module):
+    *parents, last = name.split(".")
+    for part in parents:
+        model = getattr(model, part)
+    setattr(model, last, module)
+
+
+def _fuse(model, modules_to_fuse, inplace, fuser_func, is_qat, fuse_custom_config_dict):
+    if not inplace:
+        model = copy.deepcopy(model)
+    groups = [modules_to_fuse] if all(isinstance(each, str) for each in modules_to_fuse) else modules_to_fuse
+    extra = (fuse_custom_config_dict or {}).get("additional_fuser_method_mapping")
+    for names in groups:
+        modules = [_get_module(model, name) for name in names]
+        if not is_qat and any(module.training for module in modules):
+            raise AssertionError("Fusion only for eval! (call model.eval() first, or use fuse_modules_qat for training)")
+        for name, fused in zip(names, fuser_func(modules, is_qat, extra)):
+            _set_module(model, name, fused)
+    return model
+
+
+def fuse_modules(model, modules_to_fuse, inplace=False, fuser_func=fuse_known_modules, fuse_custom_config_dict=None):
+    """``model`` (a copy, unless ``inplace``, in eval mode) with each list of names in
+    ``modules_to_fuse`` (``["conv", "bn", "relu"]``, or a list of such lists) fused."""
+    return _fuse(model, modules_to_fuse, inplace, fuser_func, False, fuse_custom_config_dict)
+
+
+def fuse_modules_qat(model, modules_to_fuse, inplace=False, fuser_func=fuse_known_modules, fuse_custom_config_dict=None):
+    """``fuse_modules`` for quantization-aware training: batch norms kept as parts of the fused modules."""
+    return _fuse(model, modules_to_fuse, inplace, fuser_func, True, fuse_custom_config_dict)

@@ -1,0 +1,52 @@
+"""Which module becomes which: the float layers and their quantized (static, dynamic) and
+quantization-aware-training forms, as PyTorch's default mappings."""
+import chainrule.nn as nn
+from chainrule.ao.nn import intrinsic as nni
+from chainrule.ao.nn import quantized as nnq
+from chainrule.ao.nn.intrinsic import qat as nniqat
+from chainrule.ao.nn.intrinsic import quantized as nniq
+from chainrule.ao.nn.qat import modules as nnqat
+from chainrule.ao.nn.quantized import dynamic as nnqd
+from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub
+
+DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
+    QuantStub: nnq.Quantize,
+    DeQuantStub: nnq.DeQuantize,
+    nn.Linear: nnq.Linear,
+    nn.Conv2d: nnq.Conv2d,
+    nni.ConvReLU2d: nniq.ConvReLU2d,
+    nni.LinearReLU: nniq.LinearReLU,
+    nnqat.Linear: nnq.Linear,
+    nnqat.Conv2d: nnq.Conv2d,
+    nniqat.ConvReLU2d: nniq.ConvReLU2d,
+    nniqat.LinearReLU: nniq.LinearReLU,
+    nniqat.ConvBn2d: nnq.Conv2d,
+    nniqat.ConvBnReLU2d: nniq.ConvReLU2d,
+}
+
+DEFAULT_QAT_MODULE_MAPPINGS = {
+    nn.Linear: nnqat.Linear,
+    nn.Conv2d: nnqat.Conv2d,
+    nni.ConvReLU2d: nniqat.ConvReLU2d,
+    nni.LinearReLU: nniqat.LinearReLU,
+    nni.ConvBn2d: nniqat.ConvBn2d,
+    nni.ConvBnReLU2d: nniqat.ConvBnReLU2d,
+}
+
+#: nn.LSTM, nn.GRU... stay float under quantize_dynamic here (PyTorch has quantized kernels for them).
+DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
+    nn.Linear: nnqd.Linear,
+    nni.LinearReLU: nnqd.Linear,
+}
+
+
+def get_default_static_quant_module_mappings():
+    return dict(DEFAULT_STATIC_QUANT_MODULE_MAPPINGS)
+
+
+def get_default_qat_module_mappings():
+    return dict(DEFAULT_QAT_MODULE_MAPPINGS)
+
+
+def get_default_dynamic_quant_module_mappings():
+    return dict(DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS)

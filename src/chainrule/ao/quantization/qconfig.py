@@ -1,0 +1,102 @@
+"""QConfig: how to quantize a module, as two factories: one for the observer (or fake quantizer) of
+its activations, one for that of its weight. ``model.qconfig = get_default_qconfig("x86")`` before
+``prepare``; ``quantize_dynamic`` uses ``default_dynamic_qconfig``.
+"""
+from collections import namedtuple
+
+from chainrule.ao.quantization.fake_quantize import (
+    FakeQuantize,
+    default_fake_quant,
+    default_per_channel_weight_fake_quant,
+    default_weight_fake_quant,
+)
+from chainrule.ao.quantization.observer import (
+    MinMaxObserver,
+    MovingAverageMinMaxObserver,
+    MovingAveragePerChannelMinMaxObserver,
+    NoopObserver,
+    PerChannelMinMaxObserver,
+    default_dynamic_quant_observer,
+    default_float_qparams_observer,
+    default_observer,
+    default_per_channel_weight_observer,
+    default_weight_observer,
+)
+from chainrule.ao.quantization.histogram_observer import HistogramObserver
+from chainrule.dtypes import float16, qint8, quint8
+from chainrule.quantized.schemes import per_channel_symmetric, per_tensor_symmetric
+
+
+class QConfig(namedtuple("QConfig", ["activation", "weight"])):
+    """``QConfig(activation=factory, weight=factory)``: each a class or ``with_args`` factory (not an
+    instance: every module quantized gets observers of its own)."""
+
+    __slots__ = ()
+
+    def __new__(cls, activation, weight):
+        from chainrule.nn.module import Module
+
+        if isinstance(activation, Module) or isinstance(weight, Module):
+            raise ValueError(
+                "QConfig received observer instance, please pass observer class instead. "
+                "Use MyObserver.with_args(x=1) to override arguments to constructor if needed"
+            )
+        return super().__new__(cls, activation, weight)
+
+
+default_qconfig = QConfig(activation=default_observer, weight=default_weight_observer)
+default_per_channel_qconfig = QConfig(activation=default_observer, weight=default_per_channel_weight_observer)
+default_dynamic_qconfig = QConfig(activation=default_dynamic_quant_observer, weight=default_weight_observer)
+per_channel_dynamic_qconfig = QConfig(activation=default_dynamic_quant_observer, weight=default_per_channel_weight_observer)
+float16_dynamic_qconfig = QConfig(
+    activation=default_dynamic_quant_observer.with_args(dtype=float16), weight=NoopObserver.with_args(dtype=float16)
+)
+float_qparams_weight_only_qconfig = QConfig(activation=NoopObserver.with_args(dtype=quint8), weight=default_float_qparams_observer)
+default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weight_fake_quant)
+
+#: The engines whose kernels accumulate in 16 bits need activations of 7 bits (``reduce_range``).
+REDUCES_RANGE = {"x86": True, "fbgemm": True, "qnnpack": False, "onednn": False}
+
+
+def check_backend(backend, function):
+    if backend not in REDUCES_RANGE:
+        raise AssertionError(
+            f"Backend: {backend} not supported. {function}: choose one of {sorted(REDUCES_RANGE)}"
+        )
+
+
+def get_default_qconfig(backend="x86", version=0):
+    """The post-training qconfig of PyTorch for ``backend`` ("x86", "fbgemm", "qnnpack", "onednn"):
+    histogram-calibrated activations, symmetric int8 weights (per channel on x86 and fbgemm)."""
+    check_backend(backend, "get_default_qconfig")
+    if backend in ("x86", "fbgemm"):
+        return QConfig(activation=HistogramObserver.with_args(reduce_range=True), weight=default_per_channel_weight_observer)
+    if backend == "qnnpack":
+        return QConfig(activation=HistogramObserver.with_args(reduce_range=False), weight=default_weight_observer)
+    return QConfig(activation=HistogramObserver.with_args(reduce_range=False), weight=default_per_channel_weight_observer)
+
+
+def get_default_qat_qconfig(backend="x86", version=1):
+    """The quantization-aware-training qconfig of PyTorch for ``backend``: fake quantizers with
+    moving-average observers (PyTorch's fuse observer and fake quantization into one module,
+    FusedMovingAvgObsFakeQuantize; here they are the FakeQuantize of those observers, same values)."""
+    check_backend(backend, "get_default_qat_qconfig")
+    reduce_range = REDUCES_RANGE[backend]
+    activation = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, reduce_range=reduce_range)
+    if backend == "qnnpack":
+        weight = FakeQuantize.with_args(
+            observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8, qscheme=per_tensor_symmetric
+        )
+    else:
+        weight = FakeQuantize.with_args(
+            observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8,
+            qscheme=per_channel_symmetric,
+        )
+    return QConfig(activation=activation, weight=weight)
+
+
+__all__ = [
+    "QConfig", "default_qconfig", "default_per_channel_qconfig", "default_dynamic_qconfig", "per_channel_dynamic_qconfig",
+    "float16_dynamic_qconfig", "float_qparams_weight_only_qconfig", "default_qat_qconfig", "get_default_qconfig",
+    "get_default_qat_qconfig", "default_per_channel_weight_fake_quant", "MinMaxObserver", "PerChannelMinMaxObserver",
+]

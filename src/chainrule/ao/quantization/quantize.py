@@ -1,0 +1,149 @@
+"""The eager-mode workflow: ``prepare`` (observers in), calibrate by running data, ``convert``
+(quantized layers in); ``prepare_qat`` for quantization-aware training; ``quantize_dynamic`` in one
+step for layers that quantize their input as it arrives.
+
+Each module's qconfig is its own ``qconfig`` attribute, else its parent's (``propagate_qconfig_``).
+A module is quantized where it has a qconfig and the mapping has its type; others stay float.
+"""
+import copy
+
+import chainrule
+from chainrule.ao.quantization import mappings
+from chainrule.ao.quantization.qconfig import default_dynamic_qconfig
+from chainrule.ao.quantization.stubs import DeQuantStub
+from chainrule.caller_warnings import warn_at_caller
+from chainrule.dtypes import qint8
+
+
+def propagate_qconfig_(module, qconfig_dict=None, prefix="", parent_qconfig=None):
+    """Give every submodule its ``qconfig``: its own, else ``qconfig_dict``'s for its type or its
+    name, else its parent's (None where none is found)."""
+    qconfig_dict = qconfig_dict or {}
+    qconfig = qconfig_dict.get(type(module), parent_qconfig)
+    qconfig = qconfig_dict.get(prefix, qconfig)
+    qconfig = getattr(module, "qconfig", qconfig)
+    module.qconfig = qconfig
+    for name, child in module.named_children():
+        propagate_qconfig_(child, qconfig_dict, f"{prefix}.{name}" if prefix else name, qconfig)
+
+
+def _observer_forward_hook(module, input, output):
+    """Run the module's output through its observer (or fake quantizer), as PyTorch's hook does."""
+    return module.activation_post_process(output)
+
+
+def add_observer_(module, observed_types):
+    """An ``activation_post_process`` (the qconfig's activation observer) and the hook that feeds it
+    on every module of ``observed_types`` that has a qconfig (not inside them)."""
+    for child in module.children():
+        if type(child) in observed_types and getattr(child, "qconfig", None) is not None and not isinstance(child, DeQuantStub):
+            child.activation_post_process = child.qconfig.activation()
+            child.register_forward_hook(_observer_forward_hook)
+        else:
+            add_observer_(child, observed_types)
+
+
+def prepare(model, inplace=False, allow_list=None, observer_non_leaf_module_list=None, prepare_custom_config_dict=None):
+    """``model`` (a copy, unless ``inplace``) with observers after the layers to quantize: run
+    representative data through it (calibration), then ``convert``."""
+    if not inplace:
+        model = copy.deepcopy(model)
+    propagate_qconfig_(model)
+    if not any(getattr(each, "qconfig", None) for each in model.modules()):
+        warn_at_caller(
+            "None of the submodule got qconfig applied. Make sure you passed correct configuration through "
+            "`qconfig_dict` or by assigning the `.qconfig` attribute directly on submodules"
+        )
+    add_observer_(model, set(allow_list or mappings.DEFAULT_STATIC_QUANT_MODULE_MAPPINGS))
+    return model
+
+
+def prepare_qat(model, mapping=None, inplace=False):
+    """``model`` (a copy, unless ``inplace``; in training mode) with its layers swapped for their
+    quantization-aware-training forms and fake quantizers on their outputs: train it, then
+    ``convert``."""
+    if not model.training:
+        raise AssertionError("prepare_qat only works on models in training mode (call model.train())")
+    if not inplace:
+        model = copy.deepcopy(model)
+    mapping = mapping or mappings.DEFAULT_QAT_MODULE_MAPPINGS
+    propagate_qconfig_(model)
+    convert(model, mapping=mapping, inplace=True, remove_qconfig=False)
+    return prepare(model, inplace=True, allow_list={*mappings.DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, *mapping.values()})
+
+
+def swap_module(module, mapping):
+    """``module``'s quantized form (``mapping[type].from_float``) where it has a qconfig, else itself."""
+    target = mapping.get(type(module))
+    if target is None or getattr(module, "qconfig", None) is None:
+        return module
+    if hasattr(module, "to_float") and target is not type(module):  # a fused QAT layer: fold it first
+        float_module = module.to_float()
+        float_module.qconfig = module.qconfig
+        float_module.activation_post_process = module.activation_post_process
+        module = float_module
+    return target.from_float(module)
+
+
+def convert(module, mapping=None, inplace=False, remove_qconfig=True, is_reference=False, convert_custom_config_dict=None,
+            use_precomputed_fake_quant=False):
+    """``module`` (a copy, unless ``inplace``) with each calibrated layer swapped for its quantized
+    form (``mapping``: PyTorch's static mapping by default)."""
+    if not inplace:
+        module = copy.deepcopy(module)
+    mapping = mappings.DEFAULT_STATIC_QUANT_MODULE_MAPPINGS if mapping is None else mapping
+    _convert_children(module, mapping)
+    if remove_qconfig:
+        for each in module.modules():
+            if "qconfig" in each.__dict__:
+                del each.qconfig
+    return module
+
+
+def _convert_children(module, mapping):
+    for name, child in list(module.named_children()):
+        swapped = swap_module(child, mapping)
+        if swapped is child:
+            _convert_children(child, mapping)
+        else:
+            setattr(module, name, swapped)
+
+
+def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
+    """``model`` (a copy, unless ``inplace``) with its Linear layers (those of ``qconfig_spec``: a
+    set of types or names, or a dict of them to qconfigs) swapped for dynamically quantized ones:
+    int8 weights, inputs quantized as they arrive, floats out. LSTM and GRU layers stay float here."""
+    if dtype != qint8:
+        raise ValueError(
+            f"Don't know how to quantize with default settings for {dtype}. Provide full qconfig please "
+            "(quantize_dynamic here supports dtype=chainrule.qint8)"
+        )
+    if qconfig_spec is None:
+        qconfig_spec = {chainrule.nn.Linear, chainrule.nn.LSTM, chainrule.nn.GRU}
+    if isinstance(qconfig_spec, set):
+        qconfig_spec = dict.fromkeys(qconfig_spec, default_dynamic_qconfig)
+    if not inplace:
+        model = copy.deepcopy(model)
+    propagate_qconfig_(model, qconfig_spec)
+    return convert(model, mapping or mappings.DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS, inplace=True)
+
+
+def quantize(model, run_fn, run_args, mapping=None, inplace=False):
+    """Post-training static quantization in one call: prepare, ``run_fn(model, *run_args)``
+    (calibration), convert."""
+    if not inplace:
+        model = copy.deepcopy(model)
+    model.eval()
+    prepare(model, inplace=True)
+    run_fn(model, *run_args)
+    return convert(model, mapping, inplace=True)
+
+
+def quantize_qat(model, run_fn, run_args, inplace=False):
+    """Quantization-aware training in one call: prepare_qat, ``run_fn(model, *run_args)`` (training), convert."""
+    if not inplace:
+        model = copy.deepcopy(model)
+    model.train()
+    prepare_qat(model, inplace=True)
+    run_fn(model, *run_args)
+    return convert(model, inplace=True)
