@@ -198,18 +198,20 @@ def format_values(array, indent=len("tensor(")):
     return _nested_text(values, indent, summarize, formatter)
 
 
-def _with_suffixes(text, suffixes, indent):
+def with_suffixes(text, suffixes, indent, force_newline=False):
     """``text`` followed by ``, suffix`` for each suffix and the closing ``)``; a suffix that would
-    pass ``linewidth`` starts a new line at ``indent``. (The length counts two columns more than
+    pass ``linewidth`` (the first one always, with ``force_newline``: a sparse COO tensor's) starts
+    a new line at ``indent``. (The length counts two columns more than
     the last line holds, as PyTorch's does, and a suffix is measured as PyTorch's text of it,
     ``dtype=torch.float64``, so that the lines break where PyTorch breaks them.)"""
     parts = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
         width = len(suffix) - suffix.count("chainrule.") * (len("chainrule.") - len("torch."))
-        if last_line_length + width + 2 > PRINT_OPTIONS.linewidth:
+        if force_newline or last_line_length + width + 2 > PRINT_OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_length = indent + width
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_length += width + 2
@@ -254,7 +256,7 @@ def format_tensor(tensor, tensor_contents=None):
     if tangent is not None:
         suffixes.append(f"tangent={format_tensor(tangent)}")
     values = tensor_contents if tensor_contents is not None else "..." if meta else format_values(array, len(prefix))
-    text = _with_suffixes(prefix + values, suffixes, len(prefix))
+    text = with_suffixes(prefix + values, suffixes, len(prefix))
     if prefix != "tensor(" and getattr(tensor, "_is_param", False):  # a parameter of a user's Tensor subclass
         return f"Parameter({text})"
     return text
