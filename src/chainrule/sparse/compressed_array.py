@@ -93,9 +93,9 @@ class SparseCompressedArray:
         return tuple(pair[::-1] if COMPRESSED_DIM[self.layout] == 1 else pair)
 
     def to_coo(self):
-        """The same matrix as a coalesced SparseCOOArray: indices (2, nnz), int64, sorted row-major."""
-        coo = SparseCOOArray(xp.stack(self.coordinates()).reshape(2, -1), self.values, self.shape, coalesced=self.layout is sparse_csr)
-        return coo.coalesce()
+        """The same matrix as a SparseCOOArray: indices (2, nnz), int64, in the stored order (so
+        coalesced, sorted row-major, for CSR only; CSC's are sorted column-major)."""
+        return SparseCOOArray(xp.stack(self.coordinates()).reshape(2, -1), self.values, self.shape, coalesced=self.layout is sparse_csr)
 
     @classmethod
     def from_coo(cls, coo, layout):

@@ -120,7 +120,7 @@ def _checked_shape(compressed, plain, values, size, layout):
         shape = [len(compressed) - 1, other] if compressed_dim == 0 else [other, len(compressed) - 1]
     else:
         shape = [int(each) for each in size]
-    count_name, other_name = ("rows", "ncols") if compressed_dim == 0 else ("cols", "nrows")
+    count_name, other_name = ("rows", "ncols") if compressed_dim == 0 else ("columns", "nrows")
     if len(compressed) != shape[compressed_dim] + 1:
         raise RuntimeError(
             f"{compressed_name}.shape[-1] must be equal to the number of {count_name} + 1 (={shape[compressed_dim] + 1}), but got "
@@ -152,7 +152,7 @@ def _check_invariants(compressed, plain, nnz, plain_size, names):
     if ((xp.diff(plain) <= 0) & (xp.diff(rows) == 0)).any():
         raise RuntimeError(
             f"`{plain_name}[..., {compressed_name}[..., i - 1]:{compressed_name}[..., i]] for all i = 1, ..., "
-            f"n{other_name[1:]} are sorted and distinct along the last dimension values` is not satisfied."
+            f"n{'rows' if other_name == 'ncols' else 'cols'} are sorted and distinct along the last dimension values` is not satisfied."
         )
 
 
@@ -256,12 +256,13 @@ def to_dense(x, dtype=None, *, masked_grad=None):
 
 class SparseMask(Function):
     """A dense x's elements at the stored positions of ``mask`` (an array of a sparse layout), in
-    mask's layout; the gradient is the arriving one, made dense."""
+    mask's layout; the gradient is the arriving one at those positions, made dense."""
 
     node_name = "SparseMaskBackward0"
 
     @staticmethod
     def forward(ctx, x, mask):
+        ctx.mask = mask
         if isinstance(mask, SparseCOOArray):
             mask = mask.coalesce()
             return tensor_from_array(SparseCOOArray(mask.indices, x._array[tuple(mask.indices)], mask.shape, coalesced=True))
@@ -269,6 +270,8 @@ class SparseMask(Function):
 
     @staticmethod
     def backward(ctx, grad_output):
+        if isinstance(grad_output._array, xp.ndarray):
+            grad_output = SparseMask.apply(grad_output, ctx.mask)
         return convert(grad_output, strided), None
 
 
@@ -325,6 +328,16 @@ def layout_error(operation, expected):
     return refuse
 
 
+class Negate(operations.Scale):
+    """-c: the values scaled by -1 (Scale's backward, which also takes a compressed gradient)."""
+
+    node_name = "NegBackward0"
+
+
+def negate(x):
+    return Negate.apply(x, -1)
+
+
 def compressed_sum(x, dim=None, keepdim=False, dtype=None):
     """The sum of every element, a 0-d dense tensor (PyTorch sums over a dimension only with keepdim)."""
     x = x if dtype is None else operations.to(x, dtype)
@@ -338,7 +351,7 @@ for _name, _method in {
     "clone": lambda x, *, memory_format=None: Clone.apply(x), "detach": lambda x: tensor_from_array(x._array),
     "t": operations.t, "transpose": operations.transpose, "to": operations.to, "sum": compressed_sum,
     "__add__": operations.add, "__radd__": lambda x, other: operations.add(other, x), "add": operations.add,
-    "__mul__": operations.mul, "__rmul__": operations.mul, "mul": operations.mul,
+    "__mul__": operations.mul, "__rmul__": operations.mul, "mul": operations.mul, "__neg__": negate, "neg": negate,
     "indices": layout_error("indices", "sparse coordinate"), "is_coalesced": layout_error("is_coalesced", "sparse coordinate"),
 }.items():
     setattr(SparseCompressedTensor, _name, _method)

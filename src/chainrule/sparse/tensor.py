@@ -12,7 +12,7 @@ before the left one's ``__add__`` when its class is a subclass that overrides it
 operators need no check for a sparse operand.
 """
 from chainrule import dtypes
-from chainrule._format import PRINT_OPTIONS, format_values
+from chainrule._format import format_values, with_suffixes
 from chainrule.memory_layout import sparse_coo
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.overrides import disabled_torch_function_impl
@@ -94,14 +94,4 @@ def format_stored(tensor, named_arrays, suffixes_on_new_line):
         suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
-    text = "tensor(" + (",\n" + " " * INDENT).join(parts)
-    # PyTorch counts the last line two columns longer than it is
-    line_length = None if suffixes_on_new_line else len(text) - text.rfind("\n") + 1
-    for suffix in suffixes:
-        if line_length is None or line_length + len(suffix) + 2 > PRINT_OPTIONS.linewidth:
-            text += ",\n" + " " * INDENT + suffix
-            line_length = INDENT + len(suffix)
-        else:
-            text += ", " + suffix
-            line_length += len(suffix) + 2
-    return text + ")"
+    return with_suffixes("tensor(" + (",\n" + " " * INDENT).join(parts), suffixes, INDENT, force_newline=suffixes_on_new_line)
