@@ -6,7 +6,7 @@ already), so here they are plain settings that can be read and written and chang
 """
 import contextlib
 
-from chainrule.backends import cpu, cuda, cudnn, mha, mkl, mkldnn, mps, openmp, opt_einsum
+from chainrule.backends import cpu, cuda, cudnn, mha, mkl, mkldnn, mps, openmp, opt_einsum, quantized
 
 __allow_nonbracketed_mutation_flag = True  # PyTorch's flag: may the settings be assigned outside flags()?
 

@@ -34,14 +34,6 @@ class Linear(QuantizedLinear):
         integers = rounded(values, scale, zero_point, chainrule.quint8, fused=True).astype(xp.float64) - zero_point
         return tensor_from_array(self.linear_floats(integers, scale)).to(x.dtype)
 
-    def _save_to_state_dict(self, destination, prefix, keep_vars):  # no output scale: the output is float
-        super(QuantizedLinear, self)._save_to_state_dict(destination, prefix, keep_vars)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
-        super(QuantizedLinear, self)._load_from_state_dict(
-            state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys, error_msgs
-        )
-
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """The dynamic quantized layer of a float Linear (or LinearReLU's Linear): its weight
