@@ -134,7 +134,7 @@ class UniformQuantizationObserverBase(ObserverBase):
         else:
             scale = chainrule.maximum((max_val_pos - min_val_neg) / float(quant_max - quant_min), self.eps)
             zero_point = quant_min - chainrule.round(min_val_neg / scale).to(chainrule.int32)
-            zero_point = chainrule.clamp(zero_point, quant_min, quant_max).to(chainrule.int64)
+            zero_point = chainrule.clamp(zero_point, quant_min, quant_max)
         if scale.dim() == 0:
             scale = scale.reshape(1)
         if zero_point.dim() == 0:

@@ -6,6 +6,7 @@ Each module's qconfig is its own ``qconfig`` attribute, else its parent's (``pro
 A module is quantized where it has a qconfig and the mapping has its type; others stay float.
 """
 import copy
+import functools
 
 import chainrule
 from chainrule.ao.quantization import mappings
@@ -13,6 +14,31 @@ from chainrule.ao.quantization.qconfig import default_dynamic_qconfig
 from chainrule.ao.quantization.stubs import DeQuantStub
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import qint8
+
+#: PyTorch 2.13's DeprecationWarning, given on every call of its workflow functions.
+DEPRECATION_WARNING = (
+    "torch.ao.quantization is deprecated and will be removed in 2.10. \n"
+    "For migrations of users: \n"
+    "1. Eager mode quantization (torch.ao.quantization.quantize, "
+    "torch.ao.quantization.quantize_dynamic), please migrate to use torchao eager mode "
+    "quantize_ API instead \n"
+    "2. FX graph mode quantization (torch.ao.quantization.quantize_fx.prepare_fx,"
+    "torch.ao.quantization.quantize_fx.convert_fx, please migrate to use torchao pt2e quantization "
+    "API instead (prepare_pt2e, convert_pt2e) \n"
+    "3. pt2e quantization has been migrated to torchao (https://github.com/pytorch/ao/tree/main/torchao/quantization/pt2e) \n"
+    "see https://github.com/pytorch/ao/issues/2259 for more details"
+)
+
+
+def deprecated_in_pytorch(function):
+    """``function``, warning as PyTorch's does on every call that it is deprecated there."""
+
+    @functools.wraps(function)
+    def warning(*args, **kwargs):
+        warn_at_caller(DEPRECATION_WARNING, DeprecationWarning)
+        return function(*args, **kwargs)
+
+    return warning
 
 
 def propagate_qconfig_(module, qconfig_dict=None, prefix="", parent_qconfig=None):
@@ -43,6 +69,7 @@ def add_observer_(module, observed_types):
             add_observer_(child, observed_types)
 
 
+@deprecated_in_pytorch
 def prepare(model, inplace=False, allow_list=None, observer_non_leaf_module_list=None, prepare_custom_config_dict=None):
     """``model`` (a copy, unless ``inplace``) with observers after the layers to quantize: run
     representative data through it (calibration), then ``convert``."""
@@ -58,6 +85,7 @@ def prepare(model, inplace=False, allow_list=None, observer_non_leaf_module_list
     return model
 
 
+@deprecated_in_pytorch
 def prepare_qat(model, mapping=None, inplace=False):
     """``model`` (a copy, unless ``inplace``; in training mode) with its layers swapped for their
     quantization-aware-training forms and fake quantizers on their outputs: train it, then
@@ -85,6 +113,7 @@ def swap_module(module, mapping):
     return target.from_float(module)
 
 
+@deprecated_in_pytorch
 def convert(module, mapping=None, inplace=False, remove_qconfig=True, is_reference=False, convert_custom_config_dict=None,
             use_precomputed_fake_quant=False):
     """``module`` (a copy, unless ``inplace``) with each calibrated layer swapped for its quantized
@@ -109,6 +138,7 @@ def _convert_children(module, mapping):
             setattr(module, name, swapped)
 
 
+@deprecated_in_pytorch
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
     """``model`` (a copy, unless ``inplace``) with its Linear layers (those of ``qconfig_spec``: a
     set of types or names, or a dict of them to qconfigs) swapped for dynamically quantized ones:
@@ -128,6 +158,7 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplac
     return convert(model, mapping or mappings.DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS, inplace=True)
 
 
+@deprecated_in_pytorch
 def quantize(model, run_fn, run_args, mapping=None, inplace=False):
     """Post-training static quantization in one call: prepare, ``run_fn(model, *run_args)``
     (calibration), convert."""
@@ -139,6 +170,7 @@ def quantize(model, run_fn, run_args, mapping=None, inplace=False):
     return convert(model, mapping, inplace=True)
 
 
+@deprecated_in_pytorch
 def quantize_qat(model, run_fn, run_args, inplace=False):
     """Quantization-aware training in one call: prepare_qat, ``run_fn(model, *run_args)`` (training), convert."""
     if not inplace:

@@ -28,6 +28,11 @@ class Linear(QuantizedLinear):
         return text + f", qscheme={self.weight().qscheme()}" if self._packed_params.dtype == chainrule.qint8 else text
 
     def forward(self, x):
+        if x.dim() < 2:
+            raise RuntimeError(
+                f"The dimension of input tensor should be larger than or equal to 2 ({self._get_name()}: got shape "
+                f"{tuple(x.shape)}; add a batch dimension, e.g. x.unsqueeze(0))"
+            )
         values = x.detach()._array.astype(xp.float32)
         low, high = (values.min(), values.max()) if values.size else (0.0, 0.0)
         scale, zero_point = choose_qparams(low, high, 0, 255, reduce_range=True)
