@@ -16,6 +16,12 @@ from chainrule.export.dynamic_shapes import AdditionalInputs, Dim, ShapesCollect
 from chainrule.export.export import export
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ExportGraphSignature
+from chainrule.export.module_call_graph import ModuleCallEntry, ModuleCallSignature
 from chainrule.export.serialize import load, save
+from chainrule.export.unflatten import UnflattenedModule, unflatten
 
-__all__ = ["AdditionalInputs", "CustomDecompTable", "Dim", "ExportGraphSignature", "ExportedProgram", "ShapesCollection", "default_decompositions", "dims", "draft_export", "export", "load", "register_dataclass", "save"]
+__all__ = [
+    "AdditionalInputs", "CustomDecompTable", "Dim", "ExportGraphSignature", "ExportedProgram", "ModuleCallEntry", "ModuleCallSignature",
+    "ShapesCollection", "UnflattenedModule", "default_decompositions", "dims", "draft_export", "export", "load", "register_dataclass",
+    "save", "unflatten",
+]

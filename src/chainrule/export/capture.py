@@ -111,6 +111,9 @@ class ExportTracer(Tracer):
         self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
         self.on_failure = None  # draft_export's: what to do instead of raising (see ``fail``)
+        self.module_paths = {id(module): path for path, module in root.named_modules()}
+        self.module_stack = []  # the modules being called now, outermost first: (key, (path, class name))
+        self.call_counts = {}  # module path -> how many times it was called so far
 
     # ------------------------------------------------------------------ inputs
     def state_input(self, name, tensor):
@@ -130,6 +133,25 @@ class ExportTracer(Tracer):
         return ValueProxy(node, self, value, probe)
 
     # ------------------------------------------------------------------ recording
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        """A node, its ``meta['nn_module_stack']`` naming the modules whose call made it (as PyTorch's:
+        ``{"L__self__a": ("a", "model.Block")}``, a later call of one module keyed ``L__self__a@1``),
+        which ``unflatten`` reads."""
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        if self.module_stack:
+            node.meta["nn_module_stack"] = dict(self.module_stack)
+        return node
+
+    def calling(self, module):
+        """A context for a call of ``module``: nodes made in it name it in their module stack."""
+        path = self.module_paths.get(id(module))
+        if path is None:
+            return contextlib.nullcontext()
+        count = self.call_counts.get(path, 0)
+        self.call_counts[path] = count + 1
+        key = f"L__self__{path}" + (f"@{count}" if count else "")
+        return _Pushed(self.module_stack, (key, (path, f"{type(module).__module__}.{type(module).__qualname__}")))
+
     def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
         """Compute the operation on the values (and probes), then record it: a ValueProxy of the result."""
         args, kwargs = tuple(args), dict(kwargs)
@@ -410,7 +432,7 @@ class _BranchTracer(ExportTracer):
 class TracingPatches(contextlib.AbstractContextManager):
     """While a forward runs under ``tracer``: reading a module's parameter, buffer or tensor
     attribute gives the tracer's placeholder for it (so that ``self.weight.t()`` is recorded, not
-    computed once); an autograd Function applied to a traced value (the batch counter of
+    computed once); a module call is noted in the module stack of the nodes it makes; an autograd Function applied to a traced value (the batch counter of
     BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches;
     ``chainrule._check`` of a traced condition is a node, the check made at every run."""
 
@@ -424,12 +446,12 @@ class TracingPatches(contextlib.AbstractContextManager):
     def __enter__(self):
         import chainrule
 
-        self.undo = [(Module, "__getattr__", Module.__getattr__), (Function, "apply", Function.__dict__["apply"]),
+        self.undo = [(Module, "__call__", Module.__call__), (Module, "__getattr__", Module.__getattr__), (Function, "apply", Function.__dict__["apply"]),
                      (chainrule, "cond", chainrule.cond), (chainrule, "_check", chainrule._check)]
         self.outermost = TracingPatches.originals is None
         if self.outermost:
             TracingPatches.originals = {name: original for _, name, original in self.undo}
-        module_getattr, function_apply, check = (TracingPatches.originals[name] for name in ("__getattr__", "apply", "_check"))
+        module_call, module_getattr, function_apply, check = (TracingPatches.originals[name] for name in ("__call__", "__getattr__", "apply", "_check"))
         tracer = self.tracer
         outer = getattr(tracer, "outer", tracer)
 
@@ -451,6 +473,11 @@ class TracingPatches(contextlib.AbstractContextManager):
                 return tracer.create_proxy("call_function", check, (condition,), {})
             return check(condition, message)
 
+        def traced_call(module, *args, **kwargs):
+            with tracer.calling(module):
+                return module_call(module, *args, **kwargs)
+
+        Module.__call__ = traced_call
         Module.__getattr__ = traced_getattr
         Function.apply = classmethod(traced_apply)
         chainrule.cond = tracer.cond
@@ -462,6 +489,21 @@ class TracingPatches(contextlib.AbstractContextManager):
             setattr(owner, name, previous)
         if self.outermost:
             TracingPatches.originals = None
+
+
+class _Pushed(contextlib.AbstractContextManager):
+    """``entry`` on ``stack`` for the time of a ``with`` block."""
+
+    def __init__(self, stack, entry):
+        self.stack = stack
+        self.entry = entry
+
+    def __enter__(self):
+        self.stack.append(self.entry)
+        return self
+
+    def __exit__(self, *exception):
+        self.stack.pop()
 
 
 def _leaves(value):

@@ -10,6 +10,7 @@ import copy
 
 from chainrule.export.decompositions import decomposed_graph_module, default_decompositions
 from chainrule.export.listing import program_listing
+from chainrule.export.module_call_graph import module_call_graph
 from chainrule.export.unlifted_module import unlifted_module
 from chainrule.export.value_ranges import ValueRanges
 from chainrule.fx import GraphModule
@@ -63,6 +64,11 @@ class ExportedProgram:
     def range_constraints(self):
         """``{dimension name: ValueRanges(min, max)}`` for each dynamic size."""
         return self._range_constraints
+
+    @property
+    def module_call_graph(self):
+        """The modules the exported forward called, a ModuleCallEntry each (see module_call_graph.py)."""
+        return module_call_graph(self)
 
     @property
     def call_spec(self):

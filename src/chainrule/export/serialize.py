@@ -3,7 +3,7 @@
 The file is a zip archive (``f``: a path or a binary file object) of
 
 - ``chainrule_export/program.json``: the graph, node by node (name, op, target, arguments, the
-  dtype and shape it computes), cond's branch graphs, the signature, the input and output
+  dtype and shape it computes, the module calls that made it), cond's branch graphs, the signature, the input and output
   structures (pytree specs) and the dynamic ranges;
 - ``chainrule_export/tensors.pt``: the parameters, buffers, constants and example inputs, in
   chainrule's own checkpoint format, read back with ``chainrule.load(weights_only=True)``;
@@ -101,6 +101,8 @@ def _graph_record(graph_module):
         record = {"name": node.name, "op": node.op, "target": _target_record(node), "args": _value(node.args), "kwargs": _value(node.kwargs)}
         if "shape" in node.meta:
             record.update(shape=list(node.meta["shape"]), dtype=node.meta["dtype"])
+        if "nn_module_stack" in node.meta:
+            record["module_stack"] = [[key, path, name] for key, (path, name) in node.meta["nn_module_stack"].items()]
         nodes.append(record)
     return {"nodes": nodes, "submodules": {name: _graph_record(module) for name, module in graph_module.named_children()}}
 
@@ -182,6 +184,8 @@ def _graph_module(record):
         node = graph.create_node(op, target, args, kwargs, name=name)
         if "shape" in node_record:
             node.meta.update(shape=tuple(node_record["shape"]), dtype=str(node_record["dtype"]))
+        if "module_stack" in node_record:
+            node.meta["nn_module_stack"] = {str(key): (str(path), str(name)) for key, path, name in node_record["module_stack"]}
         made[name] = node
     graph.lint()
     return GraphModule(submodules, graph)
