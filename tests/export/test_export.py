@@ -254,3 +254,24 @@ def test_run_decompositions_replaces_the_operations_of_the_table():
     assert_same(their_program.module()(*as_lib(torch, args)), decomposed.module()(*as_lib(chainrule, args)))
     assert tuple(decomposed.module()(chainrule.randn(7, 3)).shape) == (7, 2)
     assert '"f32[4, 8]"' in str(decomposed)
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_constants_and_non_persistent_buffers_are_named_as_torch_names_them(lib):
+    class WithConstants(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = lib.ones(3) * 2
+            self.register_buffer("nb", lib.ones(3), persistent=False)
+
+        def forward(self, x):
+            return x * self.c + self.nb + lib.tensor([1.0, 2.0, 3.0])
+
+    program = lib.export.export(WithConstants(), (lib.ones(3),))
+    assert [str(spec) for spec in program.graph_signature.input_specs] == [
+        "b_nb: BUFFER target='nb' persistent=False", "c_c: CONSTANT_TENSOR target='c'",
+        "c_lifted_tensor_0: CONSTANT_TENSOR target='lifted_tensor_0'", "x: USER_INPUT",
+    ]
+    assert list(program.constants) == ["c", "lifted_tensor_0", "nb"] and list(program.state_dict) == []
+    assert [name for name, _ in program.named_buffers()] == ["nb"]
+    assert program.module()(lib.ones(3)).tolist() == [4.0, 5.0, 6.0]

@@ -217,7 +217,7 @@ class ExportTracer(Tracer):
                 return item.node
             if isinstance(item, Tensor):
                 if id(item) not in self.state_proxies:
-                    self.lift_constant(item, self.constant_paths.get(id(item), f"lifted_tensor_{len(self.constants)}"))
+                    self.lift_constant(item, self.constant_paths.get(id(item)) or self.next_lifted_name())
                 return self.state_proxies[id(item)].node
             if isinstance(item, Module):
                 raise UserError(UserErrorType.INVALID_INPUT, f"export: a module ({type(item).__name__}) was passed to an operation; call it instead")
@@ -235,6 +235,10 @@ class ExportTracer(Tracer):
         self.constants[proxy.node.name] = tensor
         self.constant_targets[proxy.node.name] = target
         return proxy
+
+    def next_lifted_name(self):
+        """``lifted_tensor_N`` for the next tensor made in forward and read as a constant."""
+        return f"lifted_tensor_{sum(target.startswith('lifted_tensor_') for target in self.constant_targets.values())}"
 
     def constants_by_target(self):
         """The tensor constants by where they came from (``lifted_tensor_0``, an attribute path)."""
@@ -398,7 +402,7 @@ class _BranchTracer(ExportTracer):
         def argument(item):
             item = self._inner(item)
             if isinstance(item, Tensor) and id(item) not in self.state_proxies:  # a tensor made in the branch
-                return self._lift(self.outer.lift_constant(item, f"lifted_tensor_{len(self.outer.constants)}"))
+                return self._lift(self.outer.lift_constant(item, self.outer.next_lifted_name()))
             return item
 
         return super().create_arg(map_aggregate(value, argument))

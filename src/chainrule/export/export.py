@@ -134,11 +134,13 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
     for graph in [tracer.graph, *(module.graph for branch in tracer.root_submodules.values() for module in branch.modules())]:
         _record_shapes(graph, tracer.symbol_of_dimension)
     signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
-    state = {**dict(mod.named_parameters()), **{name: buffer for name, buffer in mod.named_buffers()}}
+    non_persistent = {spec.target for spec in input_specs if spec.kind is InputKind.BUFFER and not spec.persistent}
+    state = {name: tensor for name, tensor in [*mod.named_parameters(), *mod.named_buffers()] if name not in non_persistent}
+    constants = {**tracer.constants_by_target(), **{name: buffer for name, buffer in mod.named_buffers() if name in non_persistent}}
     range_constraints = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
     program = ExportedProgram(
         root=tracer.root_submodules, graph=tracer.graph, graph_signature=signature, state_dict=state,
-        range_constraints=range_constraints, constants=dict(tracer.constants_by_target()),
+        range_constraints=range_constraints, constants=constants,
         example_inputs=(args, kwargs), in_spec=in_spec, out_spec=out_spec,
         input_dimensions=_input_dimensions(leaves, specs, sizes), forward_arguments=_forward_arguments(mod, args, kwargs),
     )

@@ -47,12 +47,13 @@ class ExportedProgram:
 
     @property
     def state_dict(self):
-        """The parameters and buffers the graph reads, by name (the module's own tensors)."""
+        """The parameters and persistent buffers the graph reads, by name (the module's own tensors)."""
         return self._state_dict
 
     @property
     def constants(self):
-        """The tensor constants the graph reads, by where they came from (``lifted_tensor_0``, an attribute path)."""
+        """The tensor constants the graph reads, by where they came from (``lifted_tensor_0``, an
+        attribute path), and the non-persistent buffers by name."""
         return self._constants
 
     @property
@@ -84,8 +85,9 @@ class ExportedProgram:
             yield parameter
 
     def named_buffers(self):
+        """The buffers by name (a non-persistent one is among the constants, as in PyTorch)."""
         for name in self._graph_signature.buffers:
-            yield name, self._state_dict[name]
+            yield name, self._state_dict[name] if name in self._state_dict else self._constants[name]
 
     def buffers(self):
         for _, buffer in self.named_buffers():

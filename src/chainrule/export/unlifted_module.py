@@ -54,8 +54,6 @@ def _state_targets(program):
     """placeholder name -> (attribute path in the module, tensor) for the parameters, buffers and constants."""
     found = {}
     for spec in program.graph_signature.input_specs:
-        if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER):
-            found[spec.arg.name] = (spec.target, program.state_dict[spec.target])
-        elif spec.kind == InputKind.CONSTANT_TENSOR:
-            found[spec.arg.name] = (spec.target, program.constants[spec.target])
+        if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
+            found[spec.arg.name] = (spec.target, program.state_dict[spec.target] if spec.target in program.state_dict else program.constants[spec.target])
     return found
