@@ -1,0 +1,147 @@
+"""Post-training static quantization (the "Static Quantization with Eager Mode" tutorial's steps):
+fuse, prepare, calibrate, convert; printed and computed as PyTorch's."""
+import os
+import re
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+
+def small_cnn(library):
+    nn, q = library.nn, library.ao.quantization
+
+    class SmallCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant = q.QuantStub()
+            self.conv = nn.Conv2d(1, 4, 3, padding=1)
+            self.bn = nn.BatchNorm2d(4)
+            self.relu = nn.ReLU()
+            self.conv2 = nn.Conv2d(4, 2, 3, stride=2)
+            self.relu2 = nn.ReLU()
+            self.flatten = nn.Flatten()
+            self.fc = nn.Linear(2 * 2 * 2, 10)
+            self.relu3 = nn.ReLU()
+            self.fc2 = nn.Linear(10, 3)
+            self.dequant = q.DeQuantStub()
+
+        def forward(self, x):
+            x = self.relu(self.bn(self.conv(self.quant(x))))
+            x = self.flatten(self.relu2(self.conv2(x)))
+            return self.dequant(self.fc2(self.relu3(self.fc(x))))
+
+    return SmallCNN()
+
+
+def same_models():
+    theirs = small_cnn(torch)
+    state = {key: value.detach().numpy().copy() for key, value in theirs.state_dict().items()}
+    rng = np.random.default_rng(0)
+    state["bn.running_mean"] = rng.standard_normal(4).astype(np.float32) * 0.1
+    state["bn.running_var"] = rng.uniform(0.5, 1.5, 4).astype(np.float32)
+    theirs.load_state_dict({key: torch.tensor(value) for key, value in state.items()})
+    ours = small_cnn(chainrule)
+    ours.load_state_dict({key: chainrule.tensor(value) for key, value in state.items()})
+    return ours, theirs
+
+
+def quantized(library, model, backend, data):
+    q = library.ao.quantization
+    model.eval()
+    model.qconfig = q.get_default_qconfig(backend)
+    fused = q.fuse_modules(model, [["conv", "bn", "relu"], ["conv2", "relu2"], ["fc", "relu3"]])
+    prepared = q.prepare(fused)
+    for batch in data:
+        prepared(library.tensor(batch))
+    return prepared, q.convert(prepared)
+
+
+@pytest.mark.parametrize("backend", ["x86", "qnnpack"])
+def test_prepare_calibrate_convert_gives_pytorchs_model_and_outputs(backend):
+    ours, theirs = same_models()
+    rng = np.random.default_rng(1)
+    data = [rng.standard_normal((4, 1, 6, 6)).astype(np.float32) for _ in range(3)]
+    our_prepared, our_model = quantized(chainrule, ours, backend, data)
+    their_prepared, their_model = quantized(torch, theirs, backend, data)
+    without_numbers = lambda text: re.sub(r"-?\d+\.\d+", "#", text)  # noqa: E731 (observed ranges may differ in the last bit)
+    assert without_numbers(repr(our_prepared)) == without_numbers(repr(their_prepared).replace("torch.", "chainrule."))
+    # the scales may differ in the last bit of float32 (the float convolutions sum in another order)
+    our_lines, their_lines = repr(our_model).splitlines(), repr(their_model).replace("torch.", "chainrule.").splitlines()
+    for ours_line, theirs_line in zip(our_lines, their_lines):
+        assert ours_line.split("scale=")[0] == theirs_line.split("scale=")[0]
+    for name in ("conv", "conv2", "fc", "fc2"):
+        assert getattr(our_model, name).scale == pytest.approx(getattr(their_model, name).scale, rel=1e-6)
+        assert getattr(our_model, name).zero_point == getattr(their_model, name).zero_point
+    x = rng.standard_normal((8, 1, 6, 6)).astype(np.float32)
+    engine = torch.backends.quantized.engine
+    torch.backends.quantized.engine = backend  # 8-bit activations on x86's kernels would saturate their 16-bit sums
+    try:
+        our_out, their_out = our_model(chainrule.tensor(x)).numpy(), their_model(torch.tensor(x)).numpy()
+    finally:
+        torch.backends.quantized.engine = engine
+    step = their_model.fc2.scale
+    assert np.abs(our_out - their_out).max() <= step * 1.01  # at most one quantization step apart
+    assert (np.abs(our_out - their_out) < step / 2).mean() > 0.9
+
+
+def test_quantized_layers_output_quantized_tensors_and_stubs_convert():
+    ours, _ = same_models()
+    _, model = quantized(chainrule, ours, "x86", [np.random.default_rng(2).standard_normal((4, 1, 6, 6)).astype(np.float32)])
+    x = model.quant(chainrule.randn(2, 1, 6, 6))
+    assert x.is_quantized and x.dtype == chainrule.quint8
+    hidden = model.conv(x)
+    assert hidden.is_quantized and hidden.q_zero_point() == model.conv.zero_point and float(hidden.dequantize().min()) >= 0
+    assert not model(chainrule.randn(2, 1, 6, 6)).is_quantized
+    assert not any(hasattr(each, "qconfig") for each in model.modules())
+
+
+def test_the_quantized_state_dict_saves_loads_and_is_smaller(tmp_path):
+    ours, _ = same_models()
+    rng = np.random.default_rng(3)
+    data = [rng.standard_normal((4, 1, 6, 6)).astype(np.float32)]
+    _, model = quantized(chainrule, ours, "x86", data)
+    path = tmp_path / "quantized.pt"
+    chainrule.save(model.state_dict(), path)
+    assert os.path.getsize(path) > 0
+    fresh_prepared, fresh = quantized(chainrule, same_models()[0], "x86", data)
+    fresh.load_state_dict(chainrule.load(path))
+    x = chainrule.tensor(rng.standard_normal((2, 1, 6, 6)).astype(np.float32))
+    np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
+
+
+def test_fuse_modules_folds_batch_norm_as_pytorch():
+    ours, theirs = same_models()
+    our_fused = chainrule.ao.quantization.fuse_modules(ours.eval(), [["conv", "bn", "relu"], ["fc", "relu3"]])
+    their_fused = torch.ao.quantization.fuse_modules(theirs.eval(), [["conv", "bn", "relu"], ["fc", "relu3"]])
+    assert repr(our_fused) == repr(their_fused).replace("torch.", "chainrule.")
+    x = np.random.default_rng(4).standard_normal((2, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(our_fused(chainrule.tensor(x)).detach().numpy(), their_fused(torch.tensor(x)).detach().numpy(), atol=1e-5)
+    with pytest.raises(AssertionError, match="Fusion only for eval"):
+        chainrule.ao.quantization.fuse_modules(ours.train(), ["conv", "bn", "relu"])
+
+
+def test_quantized_modules_print_as_pytorchs():
+    nnq, their_nnq = chainrule.ao.nn.quantized, torch.ao.nn.quantized
+    pairs = [
+        (nnq.Linear(3, 2), their_nnq.Linear(3, 2)),
+        (nnq.Conv2d(1, 2, 3, padding=1), their_nnq.Conv2d(1, 2, 3, padding=1)),
+        (nnq.dynamic.Linear(4, 2), their_nnq.dynamic.Linear(4, 2)),
+        (nnq.Quantize(0.5, 3, chainrule.quint8), their_nnq.Quantize(0.5, 3, torch.quint8)),
+        (nnq.DeQuantize(), their_nnq.DeQuantize()),
+        (chainrule.ao.nn.intrinsic.quantized.ConvReLU2d(1, 2, 3), torch.ao.nn.intrinsic.quantized.ConvReLU2d(1, 2, 3)),
+        (chainrule.ao.nn.intrinsic.quantized.LinearReLU(3, 2), torch.ao.nn.intrinsic.quantized.LinearReLU(3, 2)),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs).replace("torch.", "chainrule.")
+
+
+def test_relu_of_a_quantized_tensor_keeps_its_parameters_as_pytorch():
+    values = np.linspace(-1, 1, 9, dtype=np.float32)
+    ours = chainrule.relu(chainrule.quantize_per_tensor(chainrule.tensor(values), 0.05, 20, chainrule.quint8))
+    theirs = torch.relu(torch.quantize_per_tensor(torch.tensor(values), 0.05, 20, torch.quint8))
+    assert repr(ours) == repr(theirs).replace("torch.", "chainrule.")
