@@ -25,7 +25,7 @@ from chainrule.autograd import function as function_module
 from chainrule.autograd.function import AccumulateGrad, BackwardNode, gradient_edge
 from chainrule.backend import MetaArray, as_array, ignoring_float_errors, meta_array, ndarray, xp
 from chainrule.sparse.coo_array import SparseCOOArray
-from chainrule.tensor import CHOSEN_GRAD_DTYPES, Tensor, tensor_from_array
+from chainrule.tensor import CHOSEN_GRAD_DTYPES, TENSORS_OF_OTHER_ARRAYS, Tensor, tensor_from_array
 from chainrule.utils.hooks import through_hooks
 
 
@@ -388,7 +388,7 @@ def fit_to_input(grad, shape, dtype, node=None, position=0):
     ``node`` and ``position`` (which of its inputs) name the gradient in the error for a shape that
     cannot be summed to the input's.
     """
-    if type(grad) is SparseCOOArray:  # (Embedding(sparse=True)'s, of the table's own shape)
+    if type(grad) in TENSORS_OF_OTHER_ARRAYS:  # a sparse array (Embedding(sparse=True)'s, a CSR product's), of the input's shape
         return grad if grad.dtype == dtype else grad.astype(dtype)
     recording = grad_mode._state.enabled
     if recording:
