@@ -222,15 +222,18 @@ class SparseCompressedArray:
 
 def _product(a, b):
     """compressed @ dense, dense @ compressed (dense results, computed on the COO form), or compressed
-    @ compressed: a matrix in the first one's layout that stores every position some pair of stored
-    elements a[i, k] · b[k, j] reaches, even where they sum to 0 (as PyTorch's)."""
+    @ compressed: a CSR matrix (whatever the layouts, as PyTorch's) that stores every position some
+    pair of stored elements a[i, k] · b[k, j] reaches, even where they sum to 0, each row's in the
+    order the row first reaches them (PyTorch's order)."""
     if not isinstance(b, SparseCompressedArray):
+        if b.ndim > 2:  # a stack of matrices (*, k, m): its rows k first, as the COO product takes them
+            return xp.moveaxis(a.to_coo() @ xp.moveaxis(b, -2, 0), 0, -2)
         return a.to_coo() @ b
     if not isinstance(a, SparseCompressedArray):
         return a @ b.to_coo()
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    left, right = a.to_coo(), b.to_layout(sparse_csr)
+    left, right = a.to_coo().coalesce(), b.to_layout(sparse_csr)
     row_starts, row_ends = right.compressed_indices[left.indices[1]], right.compressed_indices[left.indices[1] + 1]
     counts = (row_ends - row_starts).astype(xp.int64)
     # each stored a[i, k] meets each stored b[k, j]: entry e of b's row k is at row_starts[k] + (its rank in the row)
@@ -247,8 +250,7 @@ def _product(a, b):
     order = xp.argsort(first_reached, kind="stable")
     rows, columns = indices[0][first_reached[order]], indices[1][first_reached[order]]
     compressed_indices = xp.searchsorted(rows, xp.arange(a.shape[0] + 1)).astype(xp.int64)
-    product = SparseCompressedArray(compressed_indices, columns, summed[order], (a.shape[0], b.shape[1]), sparse_csr)
-    return product if a.layout is sparse_csr else product.to_layout(a.layout)
+    return SparseCompressedArray(compressed_indices, columns, summed[order], (a.shape[0], b.shape[1]), sparse_csr)
 
 
 def _sum(a, b):

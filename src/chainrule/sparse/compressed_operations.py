@@ -189,19 +189,20 @@ def converted(array, layout):
 
 
 class Convert(Function):
-    """x in another layout; the gradient goes back to x's layout, a compressed x's read at its
-    stored positions (``sparse_mask``)."""
+    """x in another layout; the gradient goes back in x's layout, as PyTorch's: that of a compressed
+    x made dense or COO is read at x's stored positions (``sparse_mask``), any other converted whole
+    (a dense gradient of ``c.to_sparse_csc()`` stores every nonzero element)."""
 
     @staticmethod
     def forward(ctx, x, layout):
-        ctx.source = x._array
+        ctx.source, ctx.layout = x._array, layout
         return tensor_from_array(converted(x._array, layout))
 
     @staticmethod
     def backward(ctx, grad_output):
         source = ctx.source
-        if isinstance(source, SparseCompressedArray) and not isinstance(grad_output, SparseCompressedTensor):
-            return SparseMask.apply(grad_output.to_dense(), source), None
+        if isinstance(source, SparseCompressedArray) and ctx.layout not in COMPRESSED:
+            return SparseMask.apply(convert(grad_output, strided), source), None
         return convert(grad_output, strided if isinstance(source, xp.ndarray) else source.layout), None
 
 

@@ -1,4 +1,4 @@
-"""Products of a sparse COO matrix and a dense one: ``torch.sparse.mm`` and ``torch.sparse.addmm``
+"""Products of a sparse matrix (COO, CSR or CSC) and a dense one: ``torch.sparse.mm`` and ``torch.sparse.addmm``
 (and ``torch.spmm``/``dsmm``, the older names of ``mm``).
 
 A sparse mat1 (n, k) times a dense mat2 (k, m) is a dense (n, m): each stored mat1[i, j] adds
@@ -8,12 +8,15 @@ mat1[i, j] · mat2[j] to row i, one multiply-add per stored element (the sparse 
     d loss / d mat1 = alpha · grad @ mat2ᵀ    d loss / d mat2 = alpha · mat1ᵀ @ grad    d loss / d mat = beta · grad
 
 (PyTorch gives a sparse leaf mat1 this gradient read at mat1's stored positions, a sparse tensor;
-chainrule's is dense, as for ``torch.mm``; the values that made mat1 get the same gradient in both.)
+chainrule's is dense, as for ``torch.mm``; the values that made mat1 get the same gradient in both.
+A CSR or CSC mat1 gets it read at its stored positions in its layout, as PyTorch's:
+``keeping_positions``.)
 """
 from chainrule.ops.matmul import Linear, Mm, addmm as dense_addmm, mm as dense_mm
 from chainrule.ops.operands import expand_error
 from chainrule import dtypes
 from chainrule.backend import xp
+from chainrule.sparse.compressed import LAYOUT_NAMES, SparseCompressedTensor
 from chainrule.sparse.tensor import SparseTensor
 from chainrule.tensor import Tensor
 
@@ -21,12 +24,38 @@ SparseMm = Mm.shown_as("SparseAddmmBackward0")  # PyTorch computes sparse.mm as 
 SparseAddmm = Linear.shown_as("SparseAddmmBackward0")
 
 
+def keeping_positions(operation):
+    """``operation`` (Mm, or addmm's Linear) whose first input is a compressed matrix mat1: mat1's
+    gradient read at its stored positions, a matrix of its layout, as PyTorch's sparse.mm and
+    sparse.addmm give it (its torch.mm gives the dense gradient). On arrays only: a recorded
+    backward (``create_graph``) of these is not supported."""
+
+    class KeepingPositions(operation):
+        node_name = "SparseAddmmBackward0"
+
+        @staticmethod
+        def forward(ctx, mat1, *others):
+            ctx.pattern = mat1
+            return operation.forward(ctx, mat1, *others)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            grad_mat1, *others = operation.backward(ctx, grad_output)
+            return (None if grad_mat1 is None else ctx.pattern.masked(grad_mat1), *others)
+
+    KeepingPositions.__name__ = KeepingPositions.__qualname__ = f"Compressed{operation.__name__}"
+    return KeepingPositions
+
+
+CompressedMm, CompressedAddmm = keeping_positions(Mm), keeping_positions(Linear)
+
+
 def mm(mat1, mat2, reduce="sum"):
     """mat1 @ mat2 with a sparse mat1 (n, k) and a dense mat2 (k, m): a dense (n, m) result."""
     if reduce != "sum":
         raise NotImplementedError(f"sparse.mm: reduce={reduce!r} is not supported by chainrule; only 'sum'")
     _check_factors(mat1, mat2, "sparse.mm")
-    return SparseMm.apply(mat1, mat2)
+    return (CompressedMm if isinstance(mat1, SparseCompressedTensor) else SparseMm).apply(mat1, mat2)
 
 
 def addmm(mat, mat1, mat2, *, beta=1., alpha=1.):
@@ -37,6 +66,11 @@ def addmm(mat, mat1, mat2, *, beta=1., alpha=1.):
     for position, (name, operand) in enumerate((("input", mat), ("mat1", mat1), ("mat2", mat2)), 1):
         if not isinstance(operand, Tensor):
             raise TypeError(f"sparse.addmm(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}")
+    if isinstance(mat, SparseCompressedTensor):
+        raise RuntimeError(
+            f"addmm: computation on CPU is not implemented for {LAYOUT_NAMES[mat.layout]} + {LAYOUT_NAMES[mat1.layout]} @ "
+            f"{LAYOUT_NAMES[mat2.layout]} (sparse.addmm adds a dense mat: convert it with mat.to_dense())"
+        )
     if isinstance(mat, SparseTensor):
         raise RuntimeError(
             "addmm_sparse_dense: expected strided result tensor, got tensor with layout Sparse (sparse.addmm adds a "
@@ -48,7 +82,7 @@ def addmm(mat, mat1, mat2, *, beta=1., alpha=1.):
             f"'mat1' with layout {'Sparse' if isinstance(mat1, SparseTensor) else 'Strided'} and 'mat2' with layout Sparse "
             f"(give the sparse factor first, e.g. (mat2ᵀ @ mat1ᵀ)ᵀ, or convert mat2 with .to_dense())"
         )
-    if not isinstance(mat1, SparseTensor):
+    if not isinstance(mat1, (SparseTensor, SparseCompressedTensor)) and not isinstance(mat2, SparseCompressedTensor):  # (dense @ CSR is PyTorch's too)
         return dense_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
     _check_factors(mat1, mat2, "sparse.addmm")
     dtype = mat1._array.dtype
@@ -66,7 +100,7 @@ def addmm(mat, mat1, mat2, *, beta=1., alpha=1.):
         raise expand_error(tuple(mat.shape), output_shape) from None
     if dtype.kind in "iu":  # an integer product scales by integers: PyTorch cuts 0.5 to 0
         beta, alpha = int(beta), int(alpha)
-    return SparseAddmm.apply(mat1, mat2, mat, True, alpha, beta)
+    return (CompressedAddmm if isinstance(mat1, SparseCompressedTensor) else SparseAddmm).apply(mat1, mat2, mat, True, alpha, beta)
 
 
 def _check_factors(mat1, mat2, operation):
@@ -82,6 +116,10 @@ def _check_factors(mat1, mat2, operation):
         raise IndexError(
             f"Dimension out of range (expected to be in range of [-{max(mat2.ndim, 1)}, {max(mat2.ndim, 1) - 1}], but got 1) "
             f"({operation}: mat2 {tuple(mat2.shape)} must be a dense matrix)"
+        )
+    if mat1.shape[1] != mat2.shape[0] and isinstance(mat1, SparseCompressedTensor):
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})"
         )
     if mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(
