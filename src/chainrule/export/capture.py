@@ -29,7 +29,7 @@ from chainrule.fx import Graph, GraphModule, Proxy, Tracer
 from chainrule.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
 from chainrule.fx.node import map_aggregate
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
+from chainrule.tensor import Size, Tensor
 
 #: Tensor methods whose answer depends only on dtype, device or rank: the same for every input.
 STATIC_METHODS = {
@@ -246,7 +246,8 @@ class ExportTracer(Tracer):
 
     # ------------------------------------------------------------------ sizes
     def sizes(self, proxy):
-        """``proxy.shape``: an int for each static dimension, a ValueProxy of ``x.size(d)`` for a dynamic one."""
+        """``proxy.shape``: an int for each static dimension, a ValueProxy of ``x.size(d)`` for a
+        dynamic one (a Size where all are static, else a tuple)."""
         value, probe = proxy.value, proxy.probe
         sizes = []
         for dimension, (size, probe_size) in enumerate(zip(value.shape, probe.shape)):
@@ -258,7 +259,7 @@ class ExportTracer(Tracer):
             symbols = self.symbols_of_size(size, probe_size)
             formula = (lambda sizes, name=next(iter(symbols)): sizes[name]) if len(symbols) == 1 else None
             sizes.append(ValueProxy(node, self, size, probe_size, symbols, formula=formula))
-        return tuple(sizes)
+        return Size(sizes) if all(isinstance(size, int) for size in sizes) else tuple(sizes)
 
     def symbols_of_size(self, size, probe_size):
         """The dynamic dimensions a size that is ``size`` for the example and ``probe_size`` for the probe stands for."""
