@@ -62,6 +62,7 @@ from chainrule.memory_layout import (  # noqa: F401
     channels_last,
     channels_last_3d,
     contiguous_format,
+    jagged,
     layout,
     memory_format,
     preserve_format,
@@ -257,7 +258,7 @@ from chainrule.checks import (  # noqa: E402  torch._check...: preconditions wit
     _check_with,
 )
 
-_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF", "ao", "quantization", "masked"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF", "ao", "quantization", "masked", "nested"}
 
 
 def __getattr__(name):

@@ -42,6 +42,9 @@ class memory_format(_Named):  # noqa: N801 (PyTorch's name)
 
 
 strided = layout("strided")
+#: A nested tensor's other layout (``chainrule.nested``): one ``values`` tensor whose rows along the
+#: ragged dimension its ``offsets`` cut into components.
+jagged = layout("jagged")
 sparse_coo = layout("sparse_coo")
 #: PyTorch's compressed sparse layouts, named because code compares layouts with them (PyG:
 #: ``edge_index.layout == torch.sparse_csr``); chainrule makes no tensor of them (``refuse_compressed``).

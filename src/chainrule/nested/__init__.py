@@ -14,7 +14,7 @@ computed on as one tensor, without padding.
 from chainrule.nested import pointwise, products, reductions, reshaping  # noqa: F401 (they register their operations)
 from chainrule.nested.creation import as_nested_tensor, nested_tensor, nested_tensor_from_jagged
 from chainrule.nested.from_dense import masked_select, narrow
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.nested.padding import to_padded_tensor
 from chainrule.nested.tensor import NestedTensor
 

@@ -13,7 +13,7 @@ from chainrule.creation import as_tensor
 from chainrule.device import check_device
 from chainrule.memory_layout import strided
 from chainrule.nested.jagged import JaggedNestedTensor, from_values, offsets_of
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.nested.strided import StridedNestedTensor
 from chainrule.ops.join import cat
 from chainrule.tensor import Tensor, detached

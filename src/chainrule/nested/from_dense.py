@@ -8,7 +8,7 @@ from chainrule.backend import xp
 from chainrule.memory_layout import strided
 from chainrule.nested.creation import as_nested_tensor
 from chainrule.nested.jagged import from_values, offsets_of
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.tensor import Tensor, tensor_from_array
 
 

@@ -11,7 +11,7 @@ take fewer rows than the offsets give it (``_lengths``, set by ``nested.narrow``
 nested tensor is not contiguous, as PyTorch's.
 """
 from chainrule.backend import xp
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.nested.nested_int import NestedInt
 from chainrule.nested.tensor import NestedTensor, adopted
 from chainrule.ops.join import cat

@@ -6,7 +6,7 @@
 ``output_size`` (the whole shape, batch included) pads further. Differentiable: the gradient of
 each component is its part of the padded tensor's gradient.
 """
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.nested.tensor import NestedTensor
 from chainrule.nn.functional import pad
 from chainrule.ops.join import stack

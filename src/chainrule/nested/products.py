@@ -11,7 +11,7 @@ jagged operands must be cut alike (PyTorch's rule).
 """
 from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.nested.tensor import NestedTensor
 from chainrule.tensor import Tensor
 

@@ -10,7 +10,7 @@ they leave its batch and ragged dims alone, else component by component.
 """
 from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements, unsupported
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.ops.join import cat, stack
 from chainrule.tensor import Tensor
 

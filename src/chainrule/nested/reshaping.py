@@ -8,7 +8,7 @@
 """
 from chainrule.memory_layout import strided
 from chainrule.nested.dispatch import implements
-from chainrule.nested.layout import jagged
+from chainrule.memory_layout import jagged
 from chainrule.tensor import Tensor
 
 
