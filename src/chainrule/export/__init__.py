@@ -5,9 +5,16 @@
     ep.module()(other_x)         # runs it; inputs checked against the export
     chainrule.export.save(ep, "model.pt2"); ep = chainrule.export.load("model.pt2")
 
-export.py captures (the tracer is capture.py), exported_program.py holds the result,
-graph_signature.py names its inputs and outputs, dynamic_shapes.py reads ``Dim`` and the hints,
-serialize.py writes and reads programs as data (allowed_targets.py: what a saved graph may call).
+export.py captures (the tracer is capture.py; draft_export.py reports instead of failing),
+exported_program.py holds the result, graph_signature.py names its inputs and outputs,
+dynamic_shapes.py reads ``Dim`` and the hints, unlifted_module.py makes ``ep.module()`` (its input
+checks: input_guard.py), unflatten.py cuts the graph back into submodules, decompositions.py
+replaces operations, serialize.py writes and reads programs as data (allowed_targets.py: what a
+saved graph may call).
+
+Not provided: ``ExportBackwardSignature`` (chainrule exports no joint forward-backward graphs),
+``FlatArgsAdapter`` (no submodule signature is preserved to adapt to) and ``Constraint`` (a type
+name only, in PyTorch).
 """
 from chainrule.export.dataclass_inputs import register_dataclass
 from chainrule.export.decompositions import CustomDecompTable, default_decompositions
