@@ -75,9 +75,12 @@ from chainrule.ao.quantization.quantize import (
 )
 from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub, QuantWrapper
 
+
 __all__ = [
+    "DeQuantStub",
     "FakeQuantize",
     "FakeQuantizeBase",
+    "HistogramObserver",
     "MinMaxObserver",
     "MovingAverageMinMaxObserver",
     "MovingAveragePerChannelMinMaxObserver",
@@ -86,6 +89,8 @@ __all__ = [
     "PerChannelMinMaxObserver",
     "PlaceholderObserver",
     "QConfig",
+    "QuantStub",
+    "QuantWrapper",
     "UniformQuantizationObserverBase",
     "add_observer_",
     "convert",
@@ -108,6 +113,9 @@ __all__ = [
     "enable_observer",
     "float16_dynamic_qconfig",
     "float_qparams_weight_only_qconfig",
+    "fuse_known_modules",
+    "fuse_modules",
+    "fuse_modules_qat",
     "get_default_dynamic_quant_module_mappings",
     "get_default_qat_module_mappings",
     "get_default_qat_qconfig",

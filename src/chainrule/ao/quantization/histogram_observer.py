@@ -135,6 +135,9 @@ class HistogramObserver(UniformQuantizationObserverBase):
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
+HistogramObserver.__module__ = "chainrule.ao.quantization.observer"  # where PyTorch's is, and where it is found
+
+
 def squared_mass(delta_begin, delta_end, density):
     """``density · ∫ x² dx`` from ``delta_begin`` to ``delta_end``: the squared error of a uniform
     mass against the point 0."""

@@ -310,3 +310,6 @@ default_placeholder_observer = PlaceholderObserver
 default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
     dtype=quint8, qscheme=per_channel_affine_float_qparams, ch_axis=0
 )
+
+# PyTorch's HistogramObserver lives in its observer module; here it has a file of its own.
+from chainrule.ao.quantization.histogram_observer import HistogramObserver  # noqa: E402,F401
