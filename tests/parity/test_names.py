@@ -47,14 +47,14 @@ def _because(reason, names):
     return dict.fromkeys(names.split(), reason)
 
 
-_SPARSE = "sparse layouts other than COO (CSR, CSC, BSR, BSC); COO's own methods live on chainrule.sparse.SparseTensor"
+_SPARSE = "the blocked sparse layouts (BSR, BSC) and sparse products PyTorch keeps sparse (sspaddmm, smm)"
 _QUANTIZED = "quantized tensors: an inference-deployment format, not part of learning autodiff"
 _MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
 _DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
 
 DELIBERATELY_MISSING = {
     "torch": {
-        **_because(_SPARSE, "sparse_csr_tensor sparse_csc_tensor sparse_bsr_tensor sparse_bsc_tensor"),
+        **_because(_SPARSE, "sparse_bsr_tensor sparse_bsc_tensor"),
         **_because(
             _QUANTIZED,
             "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
@@ -65,8 +65,7 @@ DELIBERATELY_MISSING = {
     "Tensor": {
         **_because(
             _SPARSE,
-            "sspaddmm smm indices values sparse_mask sparse_dim dense_dim to_sparse_csr "
-            "to_sparse_csc to_sparse_bsr to_sparse_bsc",
+            "sspaddmm smm to_sparse_bsr to_sparse_bsc",
         ),
         **_because(
             _QUANTIZED,
