@@ -74,4 +74,5 @@ def index_reader(layout, which):
         return tensor_from_array(array.compressed_indices if which == 0 else array.plain_indices)
 
     read.__name__ = read.__qualname__ = name
+    read.__doc__ = f"The {name} of a {layout._name} tensor: {'one entry per ' + kind + ' and one more' if which == 0 else 'one per stored element'}."
     return read

@@ -15,23 +15,14 @@ and the order is fixed: the matrix [[1, 0, 2], [0, 0, 0], [3, 4, 0]] in CSR is c
 col [0, 2, 0, 1], values [1, 2, 3, 4]. Its transpose in CSC is the same three arrays.
 
 Everything but the storage is computed on the COO form (``to_coo()``, ``from_coo()``): products,
-sums and the dense array. As ``SparseCOOArray`` does, NumPy hands this array's operations to
-``__array_ufunc__``: ``@``, ``* number``, ``-`` and ``+`` (of the same layout) are computed, every
-other one raises PyTorch's NotImplementedError naming the operation and the SparseCsrCPU backend.
+sums and the dense array. Its operations are NumPy's, as ``SparseArray`` (``sparse_array.py``)
+sends them here: ``@``, ``* number``, ``-`` and ``+`` are computed, any other raises PyTorch's
+NotImplementedError naming the operation and the SparseCsrCPU backend.
 """
-import math
-
 from chainrule.backend import add_at, xp
 from chainrule.memory_layout import sparse_csc, sparse_csr
-from chainrule.sparse.coo_array import SparseCOOArray, SparseNotImplementedError
-
-
-def unsupported(operation, layout):
-    """PyTorch's error for an operation that has no compressed sparse kernel."""
-    return SparseNotImplementedError(
-        f"Could not run 'aten::{operation}' with arguments from the 'SparseCsrCPU' backend: {operation} is not "
-        f"defined for a {layout._name} tensor (layout=torch.{layout._name}). Convert it first with .to_dense()."
-    )
+from chainrule.sparse.coo_array import SparseCOOArray
+from chainrule.sparse.sparse_array import SparseArray, unsupported
 
 
 #: The dimension each layout compresses (its ``compressed_indices`` run along it): rows, columns.
@@ -40,12 +31,9 @@ COMPRESSED_DIM = {sparse_csr: 0, sparse_csc: 1}
 TRANSPOSED_LAYOUT = {sparse_csr: sparse_csc, sparse_csc: sparse_csr}
 
 
-class SparseCompressedArray:
+class SparseCompressedArray(SparseArray):
     """compressed_indices, plain_indices (nnz,) and values (nnz, *dense_shape) of a matrix of
     ``shape`` in ``layout`` (``sparse_csr`` or ``sparse_csc``)."""
-
-    base = None  # never a view of another array (as a NumPy array's ``base`` says)
-    __array_priority__ = 2000  # NumPy's operators defer to this class's own
 
     def __init__(self, compressed_indices, plain_indices, values, shape, layout):
         self.compressed_indices = compressed_indices
@@ -56,32 +44,8 @@ class SparseCompressedArray:
 
     # ------------------------------------------------------------------ what it is
     @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def itemsize(self):
-        return self.values.itemsize
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        return math.prod(self.shape)
-
-    @property
     def sparse_dim(self):
         return 2
-
-    @property
-    def dense_dim(self):
-        return self.values.ndim - 1
-
-    @property
-    def nnz(self):
-        return self.values.shape[0]
 
     # ------------------------------------------------------------------ conversions
     def coordinates(self):
@@ -185,39 +149,6 @@ class SparseCompressedArray:
             if ufunc is xp.add:
                 return _sum(*inputs)
         raise unsupported(ufunc.__name__, self.layout)
-
-    def __array_function__(self, function, types, args, kwargs):
-        raise unsupported(function.__name__, self.layout)
-
-    def __array__(self, dtype=None, copy=None):
-        raise unsupported("to a NumPy array", self.layout)
-
-    def __getattr__(self, name):  # a dense array's method that this layout lacks: x.reshape, x.sum
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise unsupported(name, self.layout)
-
-    def __getitem__(self, key):
-        raise unsupported("index", self.layout)
-
-    def __matmul__(self, other):
-        return xp.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return xp.matmul(other, self)
-
-    def __mul__(self, other):
-        return xp.multiply(self, other)
-
-    __rmul__ = __mul__
-
-    def __add__(self, other):
-        return xp.add(self, other)
-
-    __radd__ = __add__
-
-    def __neg__(self):
-        return xp.negative(self)
 
 
 def _product(a, b):

@@ -22,9 +22,10 @@ from chainrule.memory_layout import sparse_coo, sparse_csc, sparse_csr, strided
 from chainrule.ops.registry import install_method
 from chainrule.sparse import operations
 from chainrule.sparse.compressed import INDEX_NAMES, LAYOUT_NAMES, SparseCompressedTensor, compressed_tensor, index_reader
-from chainrule.sparse.compressed_array import COMPRESSED_DIM, SparseCompressedArray, unsupported
+from chainrule.sparse.compressed_array import COMPRESSED_DIM, SparseCompressedArray
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.sparse.invariants import warn_when_unsaid
+from chainrule.sparse.sparse_array import unsupported
 from chainrule.sparse.tensor import SparseTensor
 from chainrule.tensor import Tensor, tensor_from_array
 
@@ -234,6 +235,7 @@ def compressed_converter(layout):
         return convert(x, layout)
 
     to_compressed.__name__ = to_compressed.__qualname__ = f"to_{layout._name}"
+    to_compressed.__doc__ = f"The matrix x in the {layout._name} layout (its nonzero elements, from a dense x)."
     return to_compressed
 
 
@@ -326,6 +328,7 @@ def layout_error(operation, expected):
         raise RuntimeError(f"{operation} expected {expected} tensor layout but got {LAYOUT_NAMES[x.layout]}")
 
     refuse.__name__ = refuse.__qualname__ = operation
+    refuse.__doc__ = f"``x.{operation}()`` of a {expected} tensor; another layout raises PyTorch's RuntimeError."
     return refuse
 
 
@@ -346,6 +349,16 @@ def compressed_sum(x, dim=None, keepdim=False, dtype=None):
     return operations.Sum.apply(x, dims)
 
 
+def sparse_dim_of_dense(x):
+    """A dense tensor's sparse dimensions: none."""
+    return 0
+
+
+def dense_dim_of_dense(x):
+    """A dense tensor's dense dimensions: all of them."""
+    return x.ndim
+
+
 # ----------------------------------------------------------------------------- the methods
 for _name, _method in {
     "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": lambda x: convert(x, sparse_coo), "values": values,
@@ -363,7 +376,7 @@ for _name, _method in {
     "to_sparse": to_sparse, "to_sparse_csr": to_sparse_csr, "to_sparse_csc": to_sparse_csc, "sparse_mask": sparse_mask,
     "crow_indices": index_reader(sparse_csr, 0), "col_indices": index_reader(sparse_csr, 1),
     "ccol_indices": index_reader(sparse_csc, 0), "row_indices": index_reader(sparse_csc, 1),
-    "sparse_dim": lambda x: 0, "dense_dim": lambda x: x.ndim,
+    "sparse_dim": sparse_dim_of_dense, "dense_dim": dense_dim_of_dense,
     "indices": layout_error("indices", "sparse coordinate"), "is_coalesced": layout_error("is_coalesced", "sparse coordinate"),
     "values": layout_error("values", "sparse"),
 }.items():

@@ -11,38 +11,19 @@ Every position not listed is 0. A position may be listed more than once: the ele
 of its entries. ``coalesce()`` sums such repeats and sorts the positions (row-major); ``coalesced``
 says whether that is known to be done.
 
-A dense tensor's operations compute on its NumPy array; a sparse tensor's array is this object
-instead. NumPy hands any ufunc or array function that meets it to ``__array_ufunc__`` /
-``__array_function__`` here, so the dense operations need no check of their own: the few that have
-a sparse meaning (``a @ b``, ``a + b``, ``a * number``) are computed here, every other one raises
-PyTorch's NotImplementedError naming the operation and the SparseCPU backend, never computing on
-the wrong numbers.
+Its operations are NumPy's, as ``SparseArray`` (``sparse_array.py``) sends them here:
+``a @ b``, ``a + b``, ``a - b``, ``-a``, ``a * number``, ``a / number``; any other raises PyTorch's
+NotImplementedError.
 """
-import math
-
 from chainrule.backend import add_at, xp
 from chainrule.memory_layout import sparse_coo
+from chainrule.sparse.sparse_array import SparseArray, unsupported
 
 
-def unsupported(operation):
-    """PyTorch's error for an operation that has no sparse kernel."""
-    return SparseNotImplementedError(
-        f"Could not run 'aten::{operation}' with arguments from the 'SparseCPU' backend: {operation} is not "
-        f"defined for a sparse tensor (layout=torch.sparse_coo). Convert it first with .to_dense()."
-    )
-
-
-class SparseNotImplementedError(NotImplementedError, AttributeError):
-    """NotImplementedError (PyTorch's type) that is also an AttributeError, so that ``hasattr`` and
-    ``getattr(array, name, default)`` still answer "no" for a method the sparse array lacks."""
-
-
-class SparseCOOArray:
+class SparseCOOArray(SparseArray):
     """indices (sparse_dim, nnz) and values (nnz, *dense_shape) of a tensor of ``shape``."""
 
     layout = sparse_coo
-    base = None  # it is never a view of another array (as a NumPy array's ``base`` says)
-    __array_priority__ = 2000  # NumPy's operators defer to this class's own
 
     def __init__(self, indices, values, shape, coalesced=False):
         self.indices = indices
@@ -52,32 +33,8 @@ class SparseCOOArray:
 
     # ------------------------------------------------------------------ what it is
     @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def itemsize(self):
-        return self.values.itemsize
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
-    def size(self):
-        return math.prod(self.shape)
-
-    @property
     def sparse_dim(self):
         return self.indices.shape[0]
-
-    @property
-    def dense_dim(self):
-        return self.values.ndim - 1
-
-    @property
-    def nnz(self):
-        return self.values.shape[0]
 
     # ------------------------------------------------------------------ conversions
     @classmethod
@@ -176,48 +133,6 @@ class SparseCOOArray:
             if ufunc is xp.true_divide and inputs[0] is self and getattr(inputs[1], "ndim", 0) == 0:
                 return SparseCOOArray(self.indices, self.values / inputs[1], self.shape, self.coalesced)
         raise unsupported(ufunc.__name__)
-
-    def __array_function__(self, function, types, args, kwargs):
-        raise unsupported(function.__name__)
-
-    def __array__(self, dtype=None, copy=None):
-        raise unsupported("to a NumPy array")
-
-    def __getattr__(self, name):  # a dense array's method that this layout lacks: x.reshape, x.sum
-        if name.startswith("__"):
-            raise AttributeError(name)
-        raise unsupported(name)
-
-    def __getitem__(self, key):
-        raise unsupported("index")
-
-    def __matmul__(self, other):
-        return xp.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return xp.matmul(other, self)
-
-    def __add__(self, other):
-        return xp.add(self, other)
-
-    __radd__ = __add__
-
-    def __mul__(self, other):
-        return xp.multiply(self, other)
-
-    __rmul__ = __mul__
-
-    def __sub__(self, other):
-        return xp.subtract(self, other)
-
-    def __rsub__(self, other):
-        return xp.subtract(other, self)
-
-    def __neg__(self):
-        return xp.negative(self)
-
-    def __truediv__(self, other):
-        return xp.true_divide(self, other)
 
 
 def _product(a, b):

@@ -22,7 +22,8 @@ from chainrule.device import check_device
 from chainrule.memory_layout import sparse_coo
 from chainrule.ops.reduce import reduction_axes
 from chainrule.ops.registry import install_method
-from chainrule.sparse.coo_array import SparseCOOArray, unsupported
+from chainrule.sparse.coo_array import SparseCOOArray
+from chainrule.sparse.sparse_array import unsupported
 from chainrule.sparse.invariants import warn_when_unsaid
 from chainrule.sparse.tensor import SparseTensor, sparse_tensor
 from chainrule.tensor import Tensor, tensor_from_array
