@@ -174,3 +174,22 @@ def test_additional_inputs_make_the_sizes_that_differ_dynamic(lib):
     assert [repr(ranges) for ranges in program.range_constraints.values()] == ["VR[2, int_oo]"]
     more.verify(program)
     assert tuple(program.module()(lib.ones(9, 3), lib.ones(9, 3)).shape) == (9, 3)
+
+
+@pytest.mark.parametrize("lib", [torch, chainrule], ids=["torch", "chainrule"])
+def test_derived_dims_follow_their_root(lib):
+    class ShiftedSum(lib.nn.Module):
+        def forward(self, x, y):
+            return x + y[1:]
+
+    dimx = lib.export.Dim("dimx", min=3, max=6)
+    assert (repr(dimx + 1), (dimx + 1).min, (dimx + 1).max, repr(2 * dimx)) == ("dimx + 1", 4, 7, "2*dimx")
+    program = lib.export.export(ShiftedSum(), (lib.randn(5), lib.randn(6)), dynamic_shapes=({0: dimx}, {0: dimx + 1}))
+    assert [repr(ranges) for ranges in program.range_constraints.values()] == ["VR[3, 6]", "VR[4, 7]"]
+    assert tuple(program.module()(lib.ones(4), lib.ones(5)).shape) == (4,)
+    with pytest.raises(AssertionError, match="Guard failed"):
+        program.module()(lib.ones(4), lib.ones(6))
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[0\] <= 6"):
+        program.module()(lib.ones(7), lib.ones(8))
+    with pytest.raises(RuntimeError):
+        lib.export.export(ShiftedSum(), (lib.randn(5), lib.randn(7)), dynamic_shapes=({0: dimx}, {0: dimx + 1}))

@@ -105,8 +105,9 @@ class ExportTracer(Tracer):
         self.constants = {}  # placeholder name of a tensor constant -> the tensor
         self.constant_targets = {}  # that name -> where it came from (an attribute path, or lifted_tensor_N)
         self.symbol_of_dimension = {}  # (example size, probe size) -> the name of the dynamic dimension
-        self.ranges = {}  # the name of a dynamic dimension -> (min, max)
-        self.examples = {}  # the name of a dynamic dimension -> its size in the example inputs
+        self.relations = {}  # the name of a dynamic dimension -> (its root's name, scale, offset): scale * root + offset
+        self.ranges = {}  # the name of a root dynamic dimension -> (min, max)
+        self.examples = {}  # the name of a root dynamic dimension -> its size in the example inputs
         self.user_input_names = set()
         self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
@@ -256,8 +257,12 @@ class ExportTracer(Tracer):
                 continue
             node = self.create_node("call_method", "size", (proxy.node, dimension), {})
             node.meta["val"] = size
-            symbols = self.symbols_of_size(size, probe_size)
-            formula = (lambda sizes, name=next(iter(symbols)): sizes[name]) if len(symbols) == 1 else None
+            names = self.symbols_of_size(size, probe_size)
+            formula = None
+            if len(names) == 1:
+                root, scale, offset = self.relations[next(iter(names))]
+                formula = lambda sizes, root=root, scale=scale, offset=offset: scale * sizes[root] + offset  # noqa: E731
+            symbols = frozenset(self.relations[name][0] for name in names)
             sizes.append(ValueProxy(node, self, size, probe_size, symbols, formula=formula))
         return Size(sizes) if all(isinstance(size, int) for size in sizes) else tuple(sizes)
 
@@ -372,6 +377,7 @@ class _BranchTracer(ExportTracer):
         self.lifted = lifted
         self.lifted_inputs = {}  # id of an outer ValueProxy's node -> this graph's placeholder proxy
         self.symbol_of_dimension = outer.symbol_of_dimension
+        self.relations = outer.relations
         self.ranges = outer.ranges
         self.examples = outer.examples
         self.on_failure = outer.on_failure

@@ -1,7 +1,7 @@
 """Dynamic shapes: which input sizes an exported program accepts besides the example's.
 
 ``Dim("batch", min=2, max=64)`` names a size that may vary within [min, max]; the same Dim on two
-inputs says their sizes are equal. ``Dim.AUTO`` lets export decide (dynamic where the code allows,
+inputs says their sizes are equal, and ``batch + 1``, ``2 * batch`` name sizes that follow it. ``Dim.AUTO`` lets export decide (dynamic where the code allows,
 static where it does not), ``Dim.DYNAMIC`` asks for a dynamic size (an error where the code
 requires a particular value), ``Dim.STATIC`` (or None) fixes the example's size::
 
@@ -16,6 +16,7 @@ for each tensor a dict ``{dimension: spec}`` or a tuple of specs, one per dimens
 import dataclasses
 import inspect
 import math
+from typing import Optional
 
 from chainrule.export.errors import UserError, UserErrorType
 from chainrule.tensor import Tensor
@@ -51,6 +52,49 @@ class Dim:
     def __repr__(self):
         bounds = f", min={self.min}" + ("" if self.max == math.inf else f", max={self.max}")
         return f"Dim({self.__name__!r}{bounds})"
+
+    # A size that is a fixed function of another (``dimx + 1``, ``2 * dimx``): a _DerivedDim.
+    def __add__(self, other):
+        return _DerivedDim.of(self, 1, _int(other, "+"))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return _DerivedDim.of(self, 1, -_int(other, "-"))
+
+    def __mul__(self, other):
+        return _DerivedDim.of(self, _int(other, "*"), 0)
+
+    __rmul__ = __mul__
+
+
+class _DerivedDim(Dim):
+    """The size ``scale * root + offset`` of another Dim ``root`` (``dimx + 1``, ``2 * dimx``): its
+    range follows from the root's, and the sizes it is given must keep the relation."""
+
+    def __init__(self, root, scale, offset):
+        self.root = root
+        self.scale = scale
+        self.offset = offset
+        self.__name__ = (f"{scale}*{root.__name__}" if scale != 1 else root.__name__) + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
+        self.min = scale * root.min + offset
+        self.max = scale * root.max + offset
+
+    @classmethod
+    def of(cls, dim, scale, offset):
+        """``scale * dim + offset``, written in terms of ``dim``'s root where ``dim`` is derived itself."""
+        if isinstance(dim, _DerivedDim):
+            return cls(dim.root, scale * dim.scale, scale * dim.offset + offset)
+        return cls(dim, scale, offset)
+
+    def __repr__(self):
+        return self.__name__
+
+
+def _int(value, operator):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise NotImplementedError(f"Attempted to derive a Dim with {operator} {value!r}: only ints are supported (dim + 1, 2 * dim)")
+    return value
 
 
 def dims(*names, min=None, max=None):  # noqa: A002 (PyTorch's names)
@@ -136,6 +180,9 @@ class DimensionSpec:
     max: float
     auto: bool = False
     hint: bool = False
+    root: Optional[tuple] = None  # for a derived Dim: (its root's name, min, max), the size being scale * root + offset
+    scale: int = 1
+    offset: int = 0
 
 
 def dimension_specs(forward, args, kwargs, dynamic_shapes, leaf_names):
@@ -212,7 +259,10 @@ def _tensor_dimensions(tensor, spec, leaf_name):
         if not -tensor.dim() <= dimension < tensor.dim():
             raise UserError(UserErrorType.INVALID_INPUT, f"dynamic_shapes of {leaf_name}: dimension {dimension} does not exist in a tensor of shape {tuple(tensor.shape)}")
         dimension %= tensor.dim()
-        if isinstance(item, Dim):
+        if isinstance(item, _DerivedDim):
+            root = item.root
+            found[dimension] = DimensionSpec(item.__name__, item.min, item.max, root=(root.__name__, root.min, root.max), scale=item.scale, offset=item.offset)
+        elif isinstance(item, Dim):
             found[dimension] = DimensionSpec(item.__name__, item.min, item.max)
         elif isinstance(item, _DimHint) and item.kind != "STATIC":
             found[dimension] = DimensionSpec(f"{leaf_name}_dim{dimension}", 2, math.inf, auto=item.kind == "AUTO", hint=True)

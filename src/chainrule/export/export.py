@@ -107,9 +107,10 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
     sizes = _probe_sizes(leaves, specs, names)
     tracer = ExportTracer(mod, probing=bool(sizes))
     tracer.on_failure = on_failure
-    tracer.symbol_of_dimension = {(example, probe): name for name, (example, probe, _, _) in sizes.items()}
-    tracer.ranges = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
-    tracer.examples = {name: example for name, (example, _, _, _) in sizes.items()}
+    tracer.symbol_of_dimension = {(size.example, size.probe): name for name, size in sizes.items()}
+    tracer.relations = {name: (size.root, size.scale, size.offset) for name, size in sizes.items()}
+    tracer.ranges = {name: (size.min, size.max) for name, size in sizes.items() if size.root == name}
+    tracer.examples = {name: size.example for name, size in sizes.items() if size.root == name}
     input_specs = _state_inputs(mod, tracer)
     tracer.user_input_names = set(names)
     traced_leaves = []
@@ -137,7 +138,7 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
     non_persistent = {spec.target for spec in input_specs if spec.kind is InputKind.BUFFER and not spec.persistent}
     state = {name: tensor for name, tensor in [*mod.named_parameters(), *mod.named_buffers()] if name not in non_persistent}
     constants = {**tracer.constants_by_target(), **{name: buffer for name, buffer in mod.named_buffers() if name in non_persistent}}
-    range_constraints = {name: (lower, upper) for name, (_, _, lower, upper) in sizes.items()}
+    range_constraints = {name: (size.min, size.max) for name, size in sizes.items()}
     program = ExportedProgram(
         root=tracer.root_submodules, graph=tracer.graph, graph_signature=signature, state_dict=state,
         range_constraints=range_constraints, constants=constants,
@@ -178,11 +179,25 @@ def _graph_order(tracer):
     return lambda spec: position[spec.arg.name]
 
 
+@dataclasses.dataclass
+class DynamicSize:
+    """A dynamic dimension as traced: its size in the example and in the probe, its range, and
+    how it follows its root dimension (``scale * root + offset``; itself, 1 and 0 for a root)."""
+
+    example: int
+    probe: int
+    min: int
+    max: float
+    root: str
+    scale: int = 1
+    offset: int = 0
+
+
 def _probe_sizes(leaves, specs, names):
-    """``{dimension name: (example size, probe size, min, max)}``: each dynamic dimension's probe
-    size differs from the example's, and from every other dimension's, so that a program that
-    mixes two of them up fails on the probe (see capture.py)."""
-    sizes = {}
+    """``{dimension name: DynamicSize}``: each root dimension's probe size differs from the
+    example's, and from every other root's, so that a program that mixes two of them up fails on
+    the probe (see capture.py); a derived dimension's follows its root's."""
+    roots, seen = {}, []
     for leaf, dimensions, leaf_name in zip(leaves, specs, names):
         for dimension, spec in dimensions.items():
             example = leaf.shape[dimension]
@@ -190,15 +205,21 @@ def _probe_sizes(leaves, specs, names):
                 continue  # a size of 0 or 1 under Dim.AUTO stays static, as PyTorch specializes them
             if not spec.min <= example <= spec.max:
                 raise ConstraintViolationError(f"{example} not in range [{spec.min}, {spec.max}] (size {dimension} of {leaf_name}, Dim {spec.name!r})")
-            if spec.name in sizes:
-                if sizes[spec.name][0] != example:
-                    raise UserError(UserErrorType.INVALID_INPUT, f"Dim {spec.name!r} is given to sizes that differ in the example inputs ({sizes[spec.name][0]} and {example}, size {dimension} of {leaf_name}): use a Dim of its own for each")
-                continue
-            step = len(sizes) + 1
-            probe = example + step if example + step <= spec.max else example - step
-            if probe < max(spec.min, 0):
-                continue  # a range of one value: the size is static
-            sizes[spec.name] = (example, probe, spec.min, spec.max)
+            root_name, lower, upper = spec.root or (spec.name, spec.min, spec.max)
+            root_example, remainder = divmod(example - spec.offset, spec.scale)
+            known = roots.setdefault(root_name, (root_example, lower, upper))
+            if remainder or known[0] != root_example:
+                raise UserError(UserErrorType.INVALID_INPUT, f"Dim {spec.name!r} is given size {example} (size {dimension} of {leaf_name}), which does not agree with the other sizes of {root_name!r} in the example inputs: check the example inputs and dynamic_shapes")
+            seen.append(spec)
+    sizes = {}
+    for step, (name, (example, lower, upper)) in enumerate(roots.items(), 1):
+        probe = example + step if example + step <= upper else example - step
+        if probe >= max(lower, 0):  # (else a range of one value: the size is static)
+            sizes[name] = DynamicSize(example, probe, lower, upper, name)
+    for spec in seen:
+        root = sizes.get(spec.root[0]) if spec.root else None
+        if root is not None:
+            sizes[spec.name] = DynamicSize(spec.scale * root.example + spec.offset, spec.scale * root.probe + spec.offset, spec.min, spec.max, spec.root[0], spec.scale, spec.offset)
     return sizes
 
 
@@ -211,8 +232,8 @@ def _probe(value, dimensions, sizes):
     with no_grad():
         for dimension, spec in dimensions.items():
             if spec.name in sizes:
-                rows = chainrule.arange(sizes[spec.name][1]) % max(value.shape[dimension], 1)
-                probe = probe.index_select(dimension, rows) if value.shape[dimension] else probe.new_zeros((*probe.shape[:dimension], sizes[spec.name][1], *probe.shape[dimension + 1:]))
+                rows = chainrule.arange(sizes[spec.name].probe) % max(value.shape[dimension], 1)
+                probe = probe.index_select(dimension, rows) if value.shape[dimension] else probe.new_zeros((*probe.shape[:dimension], sizes[spec.name].probe, *probe.shape[dimension + 1:]))
     return probe
 
 
@@ -228,13 +249,14 @@ def _record_shapes(graph, names):
 
 
 def _input_dimensions(leaves, specs, sizes):
-    """For each flattened input, what ``ep.module()`` checks: ``(shape with None where dynamic, {dimension: (name, min, max)})``."""
+    """For each flattened input, what ``ep.module()`` checks: ``(shape with None where dynamic,
+    {dimension: (name, min, max, root name, scale, offset)})``."""
     checks = []
     for leaf, dimensions in zip(leaves, specs):
         if not isinstance(leaf, Tensor):
             checks.append(None)
             continue
-        dynamic = {dimension: (spec.name, spec.min, spec.max) for dimension, spec in dimensions.items() if spec.name in sizes}
+        dynamic = {dimension: (spec.name, spec.min, spec.max, sizes[spec.name].root, spec.scale, spec.offset) for dimension, spec in dimensions.items() if spec.name in sizes}
         checks.append((tuple(None if dimension in dynamic else size for dimension, size in enumerate(leaf.shape)), dynamic))
     return checks
 

@@ -55,11 +55,21 @@ def _check_tensor(value, where, shape, dynamic, sizes_of_dims):
         if expected is not None and size != expected:
             raise AssertionError(f"Guard failed: {where}.size()[{dimension}] == {expected} (got {size}; the export fixed this size: declare it dynamic with Dim to vary it)")
         if expected is None:
-            name, lower, upper = dynamic[dimension]
+            name, lower, upper, root, scale, offset = dynamic[dimension]
             if size > upper:
                 raise AssertionError(f"Guard failed: {where}.size()[{dimension}] <= {upper} (got {size}, above the range of {name})")
             if lower > 2 and size < lower:  # sizes 0 and 1 are allowed below a lower bound of 2, as PyTorch does
                 raise AssertionError(f"Guard failed: {where}.size()[{dimension}] >= {lower} (got {size}, below the range of {name})")
-            first_size, first_where = sizes_of_dims.setdefault(name, (size, f"{where}.size()[{dimension}]"))
-            if size != first_size:
-                raise AssertionError(f"Guard failed: {where}.size()[{dimension}] == {first_where} (got {size} and {first_size}: both are the dimension {name})")
+            here = f"{where}.size()[{dimension}]"
+            root_size = (size - offset) / scale
+            root_written = _linear(here, 1, -offset) if scale == 1 else f"({_linear(here, 1, -offset)}) / {scale}"
+            first_root_size, first_root_written = sizes_of_dims.setdefault(root, (root_size, root_written))
+            if root_size != first_root_size:
+                expected = _linear(first_root_written if " " not in first_root_written else f"({first_root_written})", scale, offset)
+                raise AssertionError(f"Guard failed: {here} == {expected} (got {size}: the sizes of {root} disagree)")
+
+
+def _linear(text, scale, offset):
+    """``scale * text + offset`` written out: ``text``, ``2*text``, ``text + 1``, ``text - 1``."""
+    written = f"{scale}*{text}" if scale != 1 else text
+    return written + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
