@@ -85,10 +85,31 @@ def test_prepare_calibrate_convert_gives_pytorchs_model_and_outputs(backend):
     for name in ("conv", "conv2", "fc", "fc2"):
         assert getattr(our_model, name).scale == pytest.approx(getattr(their_model, name).scale, rel=1e-6)
         assert getattr(our_model, name).zero_point == getattr(their_model, name).zero_point
-    our_out = our_model(chainrule.tensor(x)).numpy()
-    # each of the four layers may round one way or the other at a tie its arithmetic meets differently
-    steps = np.abs(our_out - their_out) / their_model.fc2.scale
-    assert steps.max() <= 3.01 and steps.mean() < 0.5
+    # the calibrated scales differ in the last bit, and a hidden value rounded the other way at a tie
+    # moves the output by a few steps: the outputs agree to a few steps, the integer arithmetic exactly
+    steps = np.abs(our_model(chainrule.tensor(x)).numpy() - their_out) / their_model.fc2.scale
+    assert steps.max() <= 5.01 and steps.mean() < 0.5
+    if backend == "qnnpack":  # x86's kernels saturate 16-bit pair sums of activations beyond the calibrated range
+        for name in ("quant", "conv", "conv2", "fc", "fc2"):
+            copy_parameters(getattr(their_model, name), getattr(our_model, name))
+        np.testing.assert_array_equal(our_model(chainrule.tensor(x)).numpy(), their_out)
+
+
+def copy_parameters(theirs, ours):
+    """Give our quantized layer PyTorch's quantized weight, bias, scale and zero point."""
+    if hasattr(theirs, "weight"):
+        weight = theirs.weight()
+        ours.set_weight_bias(
+            chainrule.quantize_per_channel(
+                chainrule.tensor(weight.dequantize().numpy()), chainrule.tensor(weight.q_per_channel_scales().numpy()),
+                chainrule.tensor(weight.q_per_channel_zero_points().numpy()), weight.q_per_channel_axis(), chainrule.qint8,
+            ) if weight.qscheme() == torch.per_channel_affine else chainrule.quantize_per_tensor(
+                chainrule.tensor(weight.dequantize().numpy()), weight.q_scale(), weight.q_zero_point(), chainrule.qint8),
+            chainrule.tensor(theirs.bias().detach().numpy()),
+        )
+        ours.scale, ours.zero_point = theirs.scale, theirs.zero_point
+    else:
+        ours.scale, ours.zero_point = chainrule.tensor(theirs.scale.numpy()), chainrule.tensor(theirs.zero_point.numpy())
 
 
 def test_quantized_layers_output_quantized_tensors_and_stubs_convert():
