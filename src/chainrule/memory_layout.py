@@ -46,8 +46,9 @@ strided = layout("strided")
 #: ragged dimension its ``offsets`` cut into components.
 jagged = layout("jagged")
 sparse_coo = layout("sparse_coo")
-#: PyTorch's compressed sparse layouts, named because code compares layouts with them (PyG:
-#: ``edge_index.layout == torch.sparse_csr``); chainrule makes no tensor of them (``refuse_compressed``).
+#: PyTorch's compressed sparse layouts (PyG: ``edge_index.layout == torch.sparse_csr``). chainrule
+#: makes CSR and CSC tensors (``sparse/compressed.py``) but no blocked ones; the creation functions
+#: (``zeros``, ``empty``) make none of them (``refuse_compressed``).
 sparse_csr, sparse_csc, sparse_bsr, sparse_bsc = (layout(name) for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"))
 COMPRESSED = (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
 contiguous_format = memory_format("contiguous_format")
