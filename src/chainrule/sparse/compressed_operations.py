@@ -309,18 +309,6 @@ def values(x):
     return Values.apply(x)
 
 
-class Clone(Function):
-    node_name = "CloneBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        return tensor_from_array(x._array.copy())
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return grad_output
-
-
 def layout_error(operation, expected):
     """A method of another layout, refused as PyTorch refuses it: ``x.indices()`` of a dense x."""
 
@@ -362,7 +350,7 @@ def dense_dim_of_dense(x):
 # ----------------------------------------------------------------------------- the methods
 for _name, _method in {
     "to_dense": to_dense, "to_sparse": to_sparse, "to_sparse_coo": lambda x: convert(x, sparse_coo), "values": values,
-    "clone": lambda x, *, memory_format=None: Clone.apply(x), "detach": lambda x: tensor_from_array(x._array),
+    "clone": operations.clone, "detach": lambda x: tensor_from_array(x._array),
     "t": operations.t, "transpose": operations.transpose, "to": operations.to, "sum": compressed_sum,
     "__add__": operations.add, "__radd__": lambda x, other: operations.add(other, x), "add": operations.add,
     "__mul__": operations.mul, "__rmul__": operations.mul, "mul": operations.mul, "__neg__": negate, "neg": negate,

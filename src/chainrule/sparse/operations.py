@@ -392,6 +392,23 @@ def sparse_sum(input, dim=None, dtype=None):
     return Sum.apply(input, dims)
 
 
+class Clone(Function):
+    node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return tensor_from_array(x._array.copy())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def clone(x, *, memory_format=None):
+    """A copy of x's arrays, in the graph (d clone / d x = 1)."""
+    return Clone.apply(x)
+
+
 def zero_(x):
     """Every element set to 0 in place: nothing stored any more (nnz 0), as PyTorch's."""
     x._array = x._array.cleared()
@@ -408,7 +425,7 @@ for _name, _method in {
     "__mul__": mul, "__rmul__": mul, "mul": mul,
     "sum": lambda x, dim=None, keepdim=False, dtype=None: sparse_sum(x, dim, dtype),
     "detach": lambda x: sparse_tensor(x._array),
-    "clone": lambda x, *, memory_format=None: sparse_tensor(x._array.copy()),
+    "clone": clone,
     "zero_": zero_,
 }.items():
     setattr(SparseTensor, _name, _method)
