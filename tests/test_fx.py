@@ -665,3 +665,22 @@ def test_symbolic_shapes_names_the_errors_of_tracing_sizes_and_data(lib):
     shapes = import_module(f"{lib.__name__}.fx.experimental.symbolic_shapes")
     assert issubclass(shapes.GuardOnDataDependentSymNode, RuntimeError)
     assert issubclass(shapes.ConstraintViolationError, RuntimeError)
+
+
+def test_a_classmethod_node_is_named_by_its_class():
+    class Doubled(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return grad_output * 2
+
+    graph = chainrule.fx.Graph()
+    x = graph.placeholder("x")
+    graph.output(graph.call_function(Doubled.apply, (x,)))
+    module = chainrule.fx.GraphModule({}, graph)
+    assert "test_fx.test_a_classmethod_node_is_named_by_its_class.<locals>.Doubled.apply" in str(graph)
+    assert "Doubled_apply(x)" in module.code
+    assert module(chainrule.ones(2)).tolist() == [2.0, 2.0]

@@ -364,8 +364,10 @@ class _CodeNamespace:
 
     def function(self, function):
         """The name generated code calls ``function`` by."""
-        hint = f"{getattr(function, '__module__', None)}_{getattr(function, '__name__', 'function')}"
-        return self._global(qualified_name(function), function, hint)
+        path = qualified_name(function)
+        owner = getattr(function, "__self__", None)
+        hint = path if isinstance(owner, type) else f"{getattr(function, '__module__', None)}_{getattr(function, '__name__', 'function')}"
+        return self._global(path, function, hint)
 
     def annotation(self, annotation):
         """A type annotation as generated code writes it (``typing_Optional[chainrule.Tensor]``), as torch.fx does."""

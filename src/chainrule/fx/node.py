@@ -209,6 +209,9 @@ def qualified_name(function):
         return f"builtins.{function.__name__}"
     if getattr(operator, getattr(function, "__name__", ""), None) is function:
         return f"operator.{function.__name__}"
+    owner = getattr(function, "__self__", None)
+    if isinstance(owner, type):  # a classmethod bound to its class (an autograd Function's apply): named by that class
+        return f"{owner.__module__}.{owner.__qualname__}.{function.__name__}"
     module = getattr(function, "__module__", None) or "__main__"
     chainrule = sys.modules.get("chainrule")
     if module.startswith("chainrule.") and getattr(chainrule, getattr(function, "__name__", ""), None) is function:
