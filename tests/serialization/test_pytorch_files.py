@@ -149,10 +149,10 @@ def test_layers_that_keep_functions_or_flat_weights(make, tmp_path):
 
 
 def test_a_pytorch_object_chainrule_cannot_rebuild_is_refused_naming_the_way(tmp_path, zip_format):
-    from torch.ao.quantization.qconfig import default_qconfig
+    from torch.ao.quantization.observer import RecordingObserver  # chainrule.ao.quantization has no RecordingObserver
 
-    path = _saved({"qconfig": default_qconfig}, tmp_path, zip_format)
-    with pytest.raises(pickle.UnpicklingError, match=r"torch.ao.quantization.qconfig.QConfig, which chainrule cannot rebuild.*state_dict\(\)"):
+    path = _saved({"observer": RecordingObserver()}, tmp_path, zip_format)
+    with pytest.raises(pickle.UnpicklingError, match=r"torch.ao.quantization.observer.RecordingObserver, which chainrule cannot rebuild.*state_dict\(\)"):
         chainrule.load(path, weights_only=False)
 
 
