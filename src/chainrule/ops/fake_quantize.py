@@ -21,7 +21,6 @@ from chainrule.backend import ignoring_float_errors, xp
 from chainrule.dtypes import scalar_type_name
 from chainrule.ops.elementwise import selected
 from chainrule.ops.op import Pointwise
-from chainrule.ops.registry import public
 from chainrule.tensor import Tensor, check_dim
 
 #: float64 values beyond this do not fit an int64 (PyTorch's conversion makes them int64's smallest).
@@ -128,7 +127,6 @@ def array_of(value):
 
 
 # ----------------------------------------------------------------------------- public functions
-@public(method=False)
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
     """``input`` quantized with one ``scale`` and ``zero_point`` (numbers, or one-element tensors)
     and dequantized again: same shape and dtype, values on the grid ``(k - zero_point) · scale`` for
@@ -148,7 +146,6 @@ def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_m
     return operation.apply(input, float(scale), int(zero_point), quant_min, quant_max)
 
 
-@public(method=False)
 def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, quant_max):
     """``input`` quantized and dequantized with ``scale[c]`` and ``zero_point[c]`` (1-d tensors of
     ``input.shape[axis]`` elements: float32 scales, int32 or floating zero points) for the slice
