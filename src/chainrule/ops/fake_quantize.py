@@ -57,6 +57,48 @@ class FakeQuantizePerChannelAffineCachemask(Pointwise):
         return selected(ctx.xp, ctx.inside, grad_output), None, None, None, None
 
 
+class FakeQuantizeLearnablePerTensorAffine(Pointwise):
+    """Fake quantization whose scale and zero point learn too (LSQ, "Learned Step Size
+    Quantization"): with ``q = round(x / s) + z`` and the zero point rounded into the range,
+    d out / d s is ``round(x / s) - x / s`` inside the range and ``quant_min - z`` or ``quant_max - z``
+    where the clamp cut, d out / d z is ``-s`` where it cut, 0 inside; both summed over the elements
+    and scaled by ``grad_factor``. The factors are found in forward, as PyTorch's kernel finds them."""
+
+    formula = "(clamp(round(x / scale) + zero_point, quant_min, quant_max) - zero_point) · scale"
+    derivatives = (
+        "1 where quant_min ≤ round(x / scale) + zero_point ≤ quant_max, else 0",
+        "grad_factor · Σ (round(x / scale) - x / scale inside; quant_min - zero_point or quant_max - zero_point outside)",
+        "grad_factor · Σ (0 inside; -scale outside)",
+        None, None, None,
+    )
+
+    @staticmethod
+    def forward(ctx, x, scale, zero_point, quant_min, quant_max, grad_factor):
+        scale_value = xp.float32(scale.reshape(-1)[0])
+        zero_point_value = int(min(max(xp.rint(xp.float32(zero_point.reshape(-1)[0])), quant_min), quant_max))
+        output, _ = fake_quantized(x, scale_value, zero_point_value, quant_min, quant_max, per_tensor=True)
+        # PyTorch's backward takes the zero point as int(z + 0.5), not round(z): they differ below 0
+        zero_point_value = int(min(max(xp.float32(zero_point.reshape(-1)[0]) + xp.float32(0.5), quant_min), quant_max))
+        inverse_scale = xp.float32(1) / scale_value
+        values = x.astype(xp.float32)
+        with ignoring_float_errors():
+            q = xp.rint(xp.float32(zero_point_value) + values * inverse_scale)
+            fake_quantized_values = (xp.clip(q, quant_min, quant_max) - xp.float32(zero_point_value)) * scale_value
+            rounding = (fake_quantized_values - values) * inverse_scale
+        below, above = q < quant_min, q > quant_max
+        cut_at = xp.where(below, quant_min - zero_point_value, quant_max - zero_point_value)
+        ctx.inside, ctx.scale_shape, ctx.zero_point_shape = ~(below | above), scale.shape, zero_point.shape
+        ctx.scale_factor = (xp.where(below | above, cut_at, rounding) * grad_factor).astype(x.dtype)
+        ctx.zero_point_factor = (xp.where(below | above, -scale_value, 0.0) * grad_factor).astype(x.dtype)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_scale = (grad_output * ctx.scale_factor).sum().reshape(ctx.scale_shape)
+        grad_zero_point = (grad_output * ctx.zero_point_factor).sum().reshape(ctx.zero_point_shape)
+        return selected(ctx.xp, ctx.inside, grad_output), grad_scale, grad_zero_point, None, None, None
+
+
 def fake_quantized(x, scale, zero_point, quant_min, quant_max, per_tensor):
     """``(output, inside)`` on arrays: the fake-quantized ``x`` and the mask of the elements whose
     ``q`` lies in ``[quant_min, quant_max]``. ``scale`` and ``zero_point`` are numbers or arrays that
@@ -187,3 +229,15 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
     return FakeQuantizePerChannelAffineCachemask.apply(
         input, scale._array.reshape(along_axis), zero_point._array.reshape(along_axis), quant_min, quant_max
     )
+
+
+def _fake_quantize_learnable_per_tensor_affine(input, scale, zero_point, quant_min, quant_max, grad_factor):
+    """Fake quantization with a learnable ``scale`` and ``zero_point`` (one-element float tensors,
+    the zero point rounded and clamped into the range): gradients reach all three (see
+    FakeQuantizeLearnablePerTensorAffine)."""
+    check_floating(input, "fake_quantize_learnable_per_tensor_affine", "_fake_quantize_learnable_per_tensor_affine")
+    check_range(0 if quant_min <= 0 <= quant_max else quant_min, quant_min, quant_max)
+    if scale.dim() == 0 or zero_point.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor. (_fake_quantize_learnable_per_tensor_affine: "
+                         "give scale and zero_point one dimension, e.g. scale.reshape(1))")
+    return FakeQuantizeLearnablePerTensorAffine.apply(input, scale, zero_point, quant_min, quant_max, grad_factor)
