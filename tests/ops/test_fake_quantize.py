@@ -132,3 +132,28 @@ def test_bad_input_raises_pytorchs_error(position):
     first_words = str(theirs.value).split("\n")[0][:30]
     if type(theirs.value) is not TypeError:  # PyTorch's TypeError lists its overloads
         assert str(ours.value).startswith(first_words), (str(ours.value), str(theirs.value))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_learnable_fake_quantization_gives_pytorchs_values_and_gradients(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(60).astype(np.float32) * 2
+    scale, zero_point = np.float32(rng.uniform(0.05, 0.3)), np.float32(rng.uniform(-3, 3))
+    grad_factor, weights = float(rng.uniform(0.5, 1.5)), rng.standard_normal(60).astype(np.float32)
+    results = []
+    for library in (chainrule, torch):
+        inputs = [library.tensor(value, requires_grad=True) for value in (x, [scale], [zero_point])]
+        out = library._fake_quantize_learnable_per_tensor_affine(*inputs, -8, 7, grad_factor)
+        (out * library.tensor(weights)).sum().backward()
+        results.append([out.detach().numpy(), *(each.grad.numpy() for each in inputs)])
+        assert type(out.grad_fn).__name__ == "FakeQuantizeLearnablePerTensorAffineBackward0"
+    (out, x_grad, scale_grad, zero_point_grad), theirs = results
+    np.testing.assert_array_equal(out, theirs[0])
+    np.testing.assert_array_equal(x_grad, theirs[1])
+    np.testing.assert_allclose(scale_grad, theirs[2], rtol=1e-5, atol=1e-5)  # sums of float32 in another order
+    np.testing.assert_allclose(zero_point_grad, theirs[3], rtol=1e-5, atol=1e-6)
+
+
+def test_learnable_fake_quantization_wants_one_dimensional_parameters_as_pytorch():
+    with pytest.raises(IndexError, match="select\\(\\) cannot be applied to a 0-dim tensor"):
+        chainrule._fake_quantize_learnable_per_tensor_affine(chainrule.randn(3), chainrule.tensor(0.1), chainrule.tensor(0.0), 0, 255, 1.0)
