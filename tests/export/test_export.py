@@ -1,5 +1,6 @@
 """chainrule.export.export and ep.module(): the same programs as torch.export, from the same weights."""
 import dataclasses
+import io
 
 import numpy as np
 import pytest
@@ -275,3 +276,38 @@ def test_constants_and_non_persistent_buffers_are_named_as_torch_names_them(lib)
     assert list(program.constants) == ["c", "lifted_tensor_0", "nb"] and list(program.state_dict) == []
     assert [name for name, _ in program.named_buffers()] == ["nb"]
     assert program.module()(lib.ones(3)).tolist() == [4.0, 5.0, 6.0]
+
+
+def lstm_tagger(lib):
+    class Tagger(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = lib.nn.Embedding(10, 4)
+            self.lstm = lib.nn.LSTM(4, 5, batch_first=True)
+            self.head = lib.nn.Linear(5, 2)
+
+        def forward(self, ids):
+            out, _ = self.lstm(self.embed(ids))
+            return self.head(out[:, -1])
+
+    return Tagger()
+
+
+def test_a_layer_that_cannot_be_traced_through_is_one_node():
+    torch.manual_seed(0)
+    theirs = lstm_tagger(torch)
+    ours = lstm_tagger(chainrule)
+    ours.load_state_dict({name: chainrule.tensor(value.detach().numpy()) for name, value in theirs.state_dict().items()})
+    ids = np.random.default_rng(0).integers(0, 10, (3, 6))
+    program = chainrule.export.export(ours, (chainrule.tensor(ids),), dynamic_shapes=({0: chainrule.export.Dim("batch")},))
+    assert [node.target for node in program.graph.nodes if node.op == "call_module"] == ["lstm"]
+    their_module = torch.export.export(theirs, (torch.tensor(ids),)).module()
+    expected = their_module(torch.tensor(ids))
+    got = program.module()(chainrule.tensor(ids))
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    got.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.lstm.weight_hh_l0.grad.numpy(), their_module.lstm.weight_hh_l0.grad.numpy(), rtol=1e-4, atol=1e-6)
+    assert tuple(program.module()(chainrule.tensor(np.concatenate([ids, ids]))).shape) == (6, 2)
+    with pytest.raises(TypeError, match="calls the layer 'lstm' as one step"):
+        chainrule.export.save(program, io.BytesIO())

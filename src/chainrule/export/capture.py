@@ -153,6 +153,36 @@ class ExportTracer(Tracer):
         key = f"L__self__{path}" + (f"@{count}" if count else "")
         return _Pushed(self.module_stack, (key, (path, f"{type(module).__module__}.{type(module).__qualname__}")))
 
+    def call_layer(self, module, call, args, kwargs):
+        """``call(module, *args, **kwargs)``, traced through. A layer of chainrule.nn without
+        submodules whose forward cannot be traced into operations (an LSTM's loop runs on internal
+        functions that take tensors only, or branches on the batch size) is recorded as one
+        ``call_module`` node instead, as torch.fx records a leaf module; the nodes of the failed
+        attempt are removed. ``save`` refuses such a program (a module is no data)."""
+        last = next(iter(reversed(self.graph.nodes)), None)
+        constants = dict(self.constants)
+        try:
+            return call(module, *args, **kwargs)
+        except (TypeError, UserError, GuardOnDataDependentSymNode):
+            opaque = type(module).__module__.startswith("chainrule.nn.") and next(module.children(), None) is None
+            path = self.module_paths.get(id(module))
+            if not opaque or path is None or not any(isinstance(item, ValueProxy) for item in _leaves((args, kwargs))):
+                raise
+        for node in list(reversed(self.graph.nodes)):
+            if node is last:
+                break
+            if node.op != "placeholder":
+                self.graph.erase_node(node)
+        for name in [name for name in self.constants if name not in constants]:  # the constants the attempt lifted
+            self.graph.erase_node(next(node for node in self.graph.nodes if node.name == name))
+            del self.constants[name], self.constant_targets[name]
+        self.root_submodules[path] = module
+        entry = self.module_stack.pop()  # (the node stands for the call: it is no node inside it)
+        try:
+            return self.create_proxy("call_module", path, args, kwargs)
+        finally:
+            self.module_stack.append(entry)
+
     def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, proxy_factory_fn=None):
         """Compute the operation on the values (and probes), then record it: a ValueProxy of the result."""
         args, kwargs = tuple(args), dict(kwargs)
@@ -177,6 +207,9 @@ class ExportTracer(Tracer):
         with no_grad():
             if kind == "call_method":
                 return getattr(args[0], target)(*args[1:], **kwargs)
+            if kind == "call_module":
+                with TracingPatches.suspended():
+                    return self.root.get_submodule(target)(*args, **kwargs)
             return target(*args, **kwargs)
 
     def _probe_run(self, kind, target, args, kwargs, value):
@@ -486,7 +519,7 @@ class TracingPatches(contextlib.AbstractContextManager):
 
         def traced_call(module, *args, **kwargs):
             with tracer.calling(module):
-                return module_call(module, *args, **kwargs)
+                return tracer.call_layer(module, module_call, args, kwargs)
 
         Module.__call__ = traced_call
         Module.__getattr__ = traced_getattr
@@ -500,6 +533,18 @@ class TracingPatches(contextlib.AbstractContextManager):
             setattr(owner, name, previous)
         if self.outermost:
             TracingPatches.originals = None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def suspended():
+        """Modules as they are without the patches, for the time of a ``with`` block (a layer
+        recorded as one node runs on the values, reading its own parameters)."""
+        patched = (Module.__call__, Module.__getattr__)
+        Module.__call__, Module.__getattr__ = TracingPatches.originals["__call__"], TracingPatches.originals["__getattr__"]
+        try:
+            yield
+        finally:
+            Module.__call__, Module.__getattr__ = patched
 
 
 class _Pushed(contextlib.AbstractContextManager):

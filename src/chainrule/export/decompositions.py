@@ -16,6 +16,7 @@ table (``default_decompositions()``) is empty, and running it copies the program
 import copy
 
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.export.unlifted_module import graph_submodules
 from chainrule.fx import GraphModule, Interpreter, Proxy
 from chainrule.fx.node import map_arg
 from chainrule.fx.proxy import GraphAppendingTracer
@@ -43,7 +44,7 @@ def default_decompositions():
 def decomposed_graph_module(program, table):
     """A copy of ``program``'s graph module with the operations of ``table`` decomposed, each new
     node's ``meta`` (dtype, shape) recorded from a run on the example inputs."""
-    graph_module = GraphModule(dict(program.graph_module.named_children()), copy.deepcopy(program.graph))
+    graph_module = GraphModule(graph_submodules(program.graph_module), copy.deepcopy(program.graph))
     graph_module.training = program.graph_module.training
     if not table:
         return graph_module

@@ -17,6 +17,7 @@ from chainrule.export.dynamic_shapes import _bound_inputs, dimension_specs
 from chainrule.export.errors import UserError, UserErrorType
 from chainrule.export.exported_program import ExportedProgram
 from chainrule.export.graph_signature import ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec, TensorArgument
+from chainrule.fx import GraphModule
 from chainrule.fx.experimental.symbolic_shapes import ConstraintViolationError
 from chainrule.nn.module import Module
 from chainrule.overrides import armed_while
@@ -132,7 +133,8 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
         output_specs.append(OutputSpec(OutputKind.USER_OUTPUT, kept, None))
     tracer.graph.eliminate_dead_code(is_impure_node=_may_have_effects)
     input_specs += [InputSpec(InputKind.CONSTANT_TENSOR, TensorArgument(name), tracer.constant_targets[name]) for name in tracer.constants]
-    for graph in [tracer.graph, *(module.graph for branch in tracer.root_submodules.values() for module in branch.modules())]:
+    branch_graphs = [module.graph for branch in tracer.root_submodules.values() for module in branch.modules() if isinstance(module, GraphModule)]
+    for graph in [tracer.graph, *branch_graphs]:
         _record_shapes(graph, tracer.symbol_of_dimension)
     signature = ExportGraphSignature(sorted(input_specs, key=_graph_order(tracer)), output_specs)
     non_persistent = {spec.target for spec in input_specs if spec.kind is InputKind.BUFFER and not spec.persistent}

@@ -16,6 +16,8 @@ where PyTorch lists its ATen operators (``torch.ops.aten.linear.default``).
 import re
 import textwrap
 
+from chainrule.fx import GraphModule
+
 _SHORT_DTYPES = {
     "float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int64": "i64", "int32": "i32",
     "int16": "i16", "int8": "i8", "uint8": "u8", "bool": "b8", "complex64": "c64", "complex128": "c128",
@@ -59,7 +61,7 @@ def program_listing(program):
     body = textwrap.indent(annotated_code(program.graph_module), "    ")
     submodules = "".join(
         f"\n    class {name}(chainrule.nn.Module):\n" + textwrap.indent(annotated_code(module), "        ")
-        for name, module in program.graph_module.named_children()
+        for name, module in program.graph_module.named_children() if isinstance(module, GraphModule)
     )
     signature = textwrap.indent(str(program.graph_signature), "    ")
     return (

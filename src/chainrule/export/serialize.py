@@ -110,6 +110,8 @@ def _graph_record(graph_module):
 def _target_record(node):
     if node.op == "call_function":
         return path_of(node.target)
+    if node.op == "call_module":
+        raise TypeError(f"export.save: the graph calls the layer {node.target!r} as one step (its forward could not be traced into operations), and a module cannot be saved as data")
     return node.target
 
 

@@ -36,7 +36,7 @@ def unflatten(module, flat_args_adapter=None):
         raise NotImplementedError("unflatten: flat_args_adapter is for programs whose submodules' signatures changed; chainrule.export preserves none")
     flat = module.module()
     graph = flat.graph
-    tensors = {node.target: _fetch(flat, node.target) for node in graph.nodes if node.op == "get_attr"}
+    tensors = {node.target: _fetch(flat, node.target) for node in graph.nodes if node.op == "get_attr" or node.op == "call_module" and node.target != "_guards_fn"}
     submodules = dict(flat.named_children())
     children = _cut(graph, "", tensors)
     unflattened = UnflattenedModule({**submodules, **_roots(graph, tensors, children)}, graph, "UnflattenedModule")
@@ -51,13 +51,12 @@ def _fetch(module, path):
 
 
 def _roots(graph, tensors, children):
-    """What a graph's get_attr and call_module nodes name: the tensors and the child modules."""
+    """What a graph's get_attr and call_module nodes name: the tensors (and layers recorded as one
+    node, among ``tensors``) and the child modules."""
     found = {}
     for node in graph.nodes:
-        if node.op == "get_attr":
-            found[node.target] = tensors[node.target] if node.target in tensors else None
-        elif node.op == "call_module" and node.target in children:
-            found[node.target] = children[node.target]
+        if node.op in ("get_attr", "call_module"):
+            found[node.target] = children.get(node.target, tensors.get(node.target))
     return {target: value for target, value in found.items() if value is not None}
 
 
@@ -123,6 +122,8 @@ def _region_graph(graph, region, name):
     remap.update({used: child.get_attr(used.target[len(name) + 1:]) for used in owned})
     for node in region:
         remap[node] = child.node_copy(node, remap.__getitem__)
+        if node.op == "call_module" and node.target.startswith(name + "."):  # a layer of the child, recorded as one node
+            remap[node].target = node.target[len(name) + 1:]
     child.output(remap[outputs[0]] if len(outputs) == 1 else tuple(remap[node] for node in outputs))
     return child, inputs, outputs, owned
 

@@ -31,7 +31,7 @@ def unlifted_module(program):
     graph = Graph()
     flat = graph.call_module("_guards_fn", tuple(graph.placeholder(name) for name in arguments))
     root = {"_guards_fn": InputGuard(in_spec, program._input_dimensions, arguments, len(program.example_inputs[0])), "_out_spec": out_spec}
-    root.update(program.graph_module.named_children())
+    root.update(graph_submodules(program.graph_module))
     targets = _state_targets(program)
     remap = {}
     for node in program.graph.nodes:
@@ -48,6 +48,13 @@ def unlifted_module(program):
     module = ExportedModule(root, graph)
     module.training = program.graph_module.training
     return module
+
+
+def graph_submodules(graph_module):
+    """The modules ``graph_module``'s graph reads, by the target its nodes name (cond's branch
+    graphs, a layer recorded as one node): what a GraphModule of that graph is built with."""
+    return {node.target: graph_module.get_submodule(node.target) for node in graph_module.graph.nodes
+            if node.op == "call_module" or node.op == "get_attr" and node.target in dict(graph_module.named_children())}
 
 
 def _state_targets(program):
