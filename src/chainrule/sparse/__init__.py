@@ -10,12 +10,15 @@ sparse, a product ``adjacency @ features`` costs one multiply-add per stored ele
 - ``sparse.addmm(mat, s, dense)``: beta · mat + alpha · (s @ dense), dense (``products.py``);
 - ``sparse.softmax`` / ``sparse.log_softmax``: over the stored elements only, a sparse result (``softmax.py``);
 - ``sparse.sum``, ``s + s``, ``dense + s``, ``s * number``, ``s.t()``, ``s.coalesce()``;
-- CSR and CSC matrices, rows (columns) stored one after another (``compressed_array.py``), as
-  tensors (``compressed.py``) with their operations (``compressed_operations.py``):
-  ``sparse_csr_tensor``, ``sparse_csc_tensor``, ``sparse_compressed_tensor``, ``x.to_sparse_csr()``...
+- CSR and CSC matrices, rows (columns) stored one after another, and BSR and BSC, their blocks so
+  (``compressed_array.py``), as tensors (``compressed.py``) with their operations
+  (``compressed_operations.py``): ``sparse_csr_tensor``, ``sparse_bsr_tensor``...,
+  ``sparse_compressed_tensor``, ``x.to_sparse_csr()``, ``x.to_sparse_bsr(blocksize)``...
 """
 from chainrule import dtypes
-from chainrule.sparse.compressed_operations import sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor
+from chainrule.sparse.compressed_operations import (
+    sparse_bsc_tensor, sparse_bsr_tensor, sparse_compressed_tensor, sparse_csc_tensor, sparse_csr_tensor,
+)
 from chainrule.sparse.invariants import check_sparse_tensor_invariants
 from chainrule.sparse.operations import legacy_constructor
 from chainrule.sparse.operations import sparse_coo_tensor
@@ -34,6 +37,6 @@ FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharT
 
 __all__ = [
     "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "SparseTensor",
-    "addmm", "dsmm", "log_softmax", "mm", "softmax", "spmm", "sparse_compressed_tensor", "sparse_coo_tensor", "sparse_csc_tensor",
-    "sparse_csr_tensor", "sum",
+    "addmm", "dsmm", "log_softmax", "mm", "softmax", "spmm", "sparse_bsc_tensor", "sparse_bsr_tensor", "sparse_compressed_tensor",
+    "sparse_coo_tensor", "sparse_csc_tensor", "sparse_csr_tensor", "sum",
 ]

@@ -20,32 +20,62 @@ sends them here: ``@``, ``* number``, ``-`` and ``+`` are computed, any other ra
 NotImplementedError naming the operation and the SparseCsrCPU backend.
 """
 from chainrule.backend import add_at, xp
-from chainrule.memory_layout import sparse_csc, sparse_csr
+from chainrule.memory_layout import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.sparse.sparse_array import SparseArray, unsupported
 
 
-#: The dimension each layout compresses (its ``compressed_indices`` run along it): rows, columns.
-COMPRESSED_DIM = {sparse_csr: 0, sparse_csc: 1}
-#: The layout of the transposed matrix, with the same three arrays.
-TRANSPOSED_LAYOUT = {sparse_csr: sparse_csc, sparse_csc: sparse_csr}
+#: The dimension each layout compresses (its ``compressed_indices`` run along it): rows, columns
+#: (of blocks, for the blocked layouts).
+COMPRESSED_DIM = {sparse_csr: 0, sparse_csc: 1, sparse_bsr: 0, sparse_bsc: 1}
+#: The layout of the transposed matrix, with the same index arrays.
+TRANSPOSED_LAYOUT = {sparse_csr: sparse_csc, sparse_csc: sparse_csr, sparse_bsr: sparse_bsc, sparse_bsc: sparse_bsr}
+BLOCKED = (sparse_bsr, sparse_bsc)
+
+
+def as_blocks(array, blocksize):
+    """A matrix (n, m) as its grid of blocks (n / bh, m / bw, bh, bw): [i, j] is block (i, j)."""
+    (rows, columns), (height, width) = array.shape, blocksize
+    return array.reshape(rows // height, height, columns // width, width).swapaxes(1, 2)
+
+
+def from_blocks(blocks):
+    """The matrix (n, m) of a grid of blocks (n / bh, m / bw, bh, bw): ``as_blocks`` undone."""
+    block_rows, block_columns, height, width = blocks.shape
+    return blocks.swapaxes(1, 2).reshape(block_rows * height, block_columns * width)
 
 
 class SparseCompressedArray(SparseArray):
     """compressed_indices, plain_indices (nnz,) and values (nnz, *dense_shape) of a matrix of
-    ``shape`` in ``layout`` (``sparse_csr`` or ``sparse_csc``)."""
+    ``shape`` in ``layout`` (``sparse_csr`` or ``sparse_csc``). In the blocked layouts
+    (``sparse_bsr``, ``sparse_bsc``) the indices are those of a matrix of blocks of ``blocksize``
+    (bh, bw), and each value is a block: values (nnz, bh, bw)."""
 
-    def __init__(self, compressed_indices, plain_indices, values, shape, layout):
+    def __init__(self, compressed_indices, plain_indices, values, shape, layout, blocksize=None):
         self.compressed_indices = compressed_indices
         self.plain_indices = plain_indices
         self.values = values
         self.shape = tuple(int(size) for size in shape)
         self.layout = layout
+        self.blocksize = None if blocksize is None else tuple(int(size) for size in blocksize)
 
     # ------------------------------------------------------------------ what it is
     @property
     def sparse_dim(self):
         return 2
+
+    @property
+    def dense_dim(self):
+        return self.values.ndim - 1 - (2 if self.blocksize else 0)
+
+    def grid(self):
+        """The matrix of blocks as a SparseCOOArray, each block a dense value: indices (2, nnz) of
+        the blocks, shape (n / bh, m / bw, bh, bw). The matrix itself, for CSR and CSC."""
+        if not self.blocksize:
+            return self.to_coo()
+        height, width = self.blocksize
+        shape = (self.shape[0] // height, self.shape[1] // width, height, width)
+        return SparseCOOArray(xp.stack(self.coordinates()).reshape(2, -1), self.values, shape)
 
     # ------------------------------------------------------------------ conversions
     def coordinates(self):
@@ -58,13 +88,22 @@ class SparseCompressedArray(SparseArray):
 
     def to_coo(self):
         """The same matrix as a SparseCOOArray: indices (2, nnz), int64, in the stored order (so
-        coalesced, sorted row-major, for CSR only; CSC's are sorted column-major)."""
-        return SparseCOOArray(xp.stack(self.coordinates()).reshape(2, -1), self.values, self.shape, coalesced=self.layout is sparse_csr)
+        coalesced, sorted row-major, for CSR only; CSC's are sorted column-major, a blocked
+        layout's list each block's elements row by row, block after block)."""
+        rows, columns = self.coordinates()
+        if not self.blocksize:
+            return SparseCOOArray(xp.stack([rows, columns]).reshape(2, -1), self.values, self.shape, coalesced=self.layout is sparse_csr)
+        height, width = self.blocksize
+        rows = rows[:, None, None] * height + xp.arange(height)[None, :, None]
+        columns = columns[:, None, None] * width + xp.arange(width)[None, None, :]
+        rows, columns = xp.broadcast_arrays(rows, columns)
+        return SparseCOOArray(xp.stack([rows.reshape(-1), columns.reshape(-1)]), self.values.reshape(-1), self.shape)
 
     @classmethod
     def from_coo(cls, coo, layout):
         """The matrix of the SparseCOOArray ``coo`` (repeats summed) in ``layout``, int64 indices:
-        its elements sorted along the compressed dimension, then along the other."""
+        its elements sorted along the compressed dimension, then along the other. For a blocked
+        layout, ``coo`` is the grid of blocks (``grid()``), its values the blocks."""
         if coo.sparse_dim != 2:
             raise RuntimeError(
                 f"to_{layout._name}: expected a matrix of 2 sparse dimensions, got a tensor of {coo.sparse_dim} sparse "
@@ -76,42 +115,61 @@ class SparseCompressedArray(SparseArray):
         order = xp.lexsort((plain, compressed))
         boundaries = xp.arange(coo.shape[compressed_dim] + 1, dtype=xp.int64)
         compressed_indices = xp.searchsorted(compressed[order], boundaries).astype(xp.int64)
-        return cls(compressed_indices, plain[order].astype(xp.int64), coo.values[order], coo.shape, layout)
+        if layout not in BLOCKED:
+            return cls(compressed_indices, plain[order].astype(xp.int64), coo.values[order], coo.shape, layout)
+        block_rows, block_columns, height, width = coo.shape
+        shape = (block_rows * height, block_columns * width)
+        return cls(compressed_indices, plain[order].astype(xp.int64), coo.values[order], shape, layout, (height, width))
 
     @classmethod
-    def from_dense(cls, array, layout):
-        """The nonzero elements of the matrix ``array`` (rows that are all zero keep nothing)."""
+    def from_dense(cls, array, layout, blocksize=None):
+        """The nonzero elements of the matrix ``array`` (rows that are all zero keep nothing); in a
+        blocked layout, its blocks of ``blocksize`` that hold a nonzero element."""
         if array.ndim != 2:
             raise RuntimeError(
                 f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch or dense dimensions), "
                 f"got a tensor of shape {tuple(array.shape)}"
             )
-        return cls.from_coo(SparseCOOArray.from_dense(array), layout)
+        if layout not in BLOCKED:
+            return cls.from_coo(SparseCOOArray.from_dense(array), layout)
+        if array.shape[0] % blocksize[0] or array.shape[1] % blocksize[1]:
+            raise RuntimeError(
+                f"dense_to_{layout._name}: tensor sparse size ({array.shape[0]},{array.shape[1]}) must be divisible by given "
+                f"blocksize ({blocksize[0]},{blocksize[1]})"
+            )
+        return cls.from_coo(SparseCOOArray.from_dense(as_blocks(array, blocksize), sparse_dim=2), layout)
 
     def to_dense(self):
-        return self.to_coo().to_dense()
+        dense = self.grid().to_dense()
+        return from_blocks(dense) if self.blocksize else dense
 
-    def to_layout(self, layout):
-        """The same matrix in ``layout`` (itself if it is in it)."""
-        return self if layout is self.layout else SparseCompressedArray.from_coo(self.to_coo(), layout)
+    def to_layout(self, layout, blocksize=None):
+        """The same matrix in ``layout`` (itself if it is in it): of ``blocksize`` for a blocked one."""
+        if layout is self.layout and (blocksize is None or tuple(blocksize) == self.blocksize):
+            return self
+        if layout in BLOCKED:
+            return SparseCompressedArray.from_dense(self.to_dense(), layout, blocksize or self.blocksize)
+        return SparseCompressedArray.from_coo(self.to_coo(), layout)
 
     def with_values(self, values):
         """The same positions holding other ``values`` (nnz, *dense_shape)."""
-        return SparseCompressedArray(self.compressed_indices, self.plain_indices, values, self.shape, self.layout)
+        return SparseCompressedArray(self.compressed_indices, self.plain_indices, values, self.shape, self.layout, self.blocksize)
 
     def astype(self, dtype, copy=True):
         return self.with_values(self.values.astype(dtype, copy=copy))
 
     def copy(self):
         return SparseCompressedArray(
-            self.compressed_indices.copy(), self.plain_indices.copy(), self.values.copy(), self.shape, self.layout
+            self.compressed_indices.copy(), self.plain_indices.copy(), self.values.copy(), self.shape, self.layout, self.blocksize
         )
 
     @property
     def mT(self):  # noqa: N802 (NumPy's and PyTorch's name)
-        """The transpose: the same arrays read in the other layout (CSR (n, m) -> CSC (m, n))."""
+        """The transpose: the same arrays read in the other layout (CSR (n, m) -> CSC (m, n)), each
+        block transposed (BSR -> BSC)."""
+        values, blocksize = (self.values, None) if not self.blocksize else (self.values.swapaxes(1, 2), self.blocksize[::-1])
         return SparseCompressedArray(
-            self.compressed_indices, self.plain_indices, self.values, self.shape[::-1], TRANSPOSED_LAYOUT[self.layout]
+            self.compressed_indices, self.plain_indices, values, self.shape[::-1], TRANSPOSED_LAYOUT[self.layout], blocksize
         )
 
     T = mT
@@ -133,7 +191,7 @@ class SparseCompressedArray(SparseArray):
     def masked(self, dense):
         """The elements of the dense array ``dense`` at this matrix's stored positions, as a matrix of
         this layout: ``dense.sparse_mask(self)``."""
-        return self.with_values(dense[self.coordinates()])
+        return self.with_values((as_blocks(dense, self.blocksize) if self.blocksize else dense)[self.coordinates()])
 
     # ------------------------------------------------------------------ NumPy's protocols
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -162,6 +220,11 @@ def _product(a, b):
         return a.to_coo() @ b
     if not isinstance(a, SparseCompressedArray):
         return a @ b.to_coo()
+    if a.blocksize or b.blocksize:
+        blocked = a if a.blocksize else b
+        raise RuntimeError(
+            f"zeros_sparse_compressed expected sparse compressed (non-block) tensor layout but got Sparse{blocked.layout._name[7:].capitalize()}"
+        )
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     left, right = a.to_coo().coalesce(), b.to_layout(sparse_csr)
@@ -189,6 +252,8 @@ def _sum(a, b):
     matrix), or compressed + dense: a dense array."""
     if not (isinstance(a, SparseCompressedArray) and isinstance(b, SparseCompressedArray)):
         return a.to_dense() + b if isinstance(a, SparseCompressedArray) else a + b.to_dense()
+    if a.blocksize or b.blocksize:
+        raise unsupported("add of block sparse tensors", a.layout)
     if a.shape != b.shape:
         raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but {list(a.shape)} != {list(b.shape)}")
     return SparseCompressedArray.from_coo(a.to_coo() + b.to_coo(), a.layout)

@@ -18,18 +18,17 @@ from chainrule import creation, dtypes
 from chainrule.autograd.function import Function
 from chainrule.backend import xp
 from chainrule.device import check_device
-from chainrule.memory_layout import sparse_coo, sparse_csc, sparse_csr, strided
+from chainrule.memory_layout import COMPRESSED, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 from chainrule.ops.registry import install_method
 from chainrule.sparse import operations
 from chainrule.sparse.compressed import INDEX_NAMES, LAYOUT_NAMES, SparseCompressedTensor, compressed_tensor, index_reader
-from chainrule.sparse.compressed_array import COMPRESSED_DIM, SparseCompressedArray
+from chainrule.sparse.compressed_array import BLOCKED, COMPRESSED_DIM, SparseCompressedArray
 from chainrule.sparse.coo_array import SparseCOOArray
 from chainrule.sparse.invariants import warn_when_unsaid
 from chainrule.sparse.sparse_array import unsupported
 from chainrule.sparse.tensor import SparseTensor
 from chainrule.tensor import Tensor, tensor_from_array
 
-COMPRESSED = (sparse_csr, sparse_csc)
 
 
 # ----------------------------------------------------------------------------- making one
@@ -48,7 +47,16 @@ class SparseCompressedTensorFunction(Function):
     def backward(ctx, grad_output):
         if isinstance(grad_output, SparseCompressedTensor):
             return values(SparseMask.apply(grad_output.to_dense(), ctx.pattern)), None
-        return operations.read_at(grad_output, ctx.pattern.coordinates()), None
+        return operations.read_at(blocks_of(grad_output, ctx.pattern.blocksize), ctx.pattern.coordinates()), None
+
+
+def blocks_of(matrix, blocksize):
+    """The matrix (n, m) as its grid of blocks (n / bh, m / bw, bh, bw), differentiable; itself
+    without a blocksize."""
+    if blocksize is None:
+        return matrix
+    (rows, columns), (height, width) = matrix.shape, blocksize
+    return matrix.reshape(rows // height, height, columns // width, width).transpose(1, 2)
 
 
 def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=None, *, dtype=None, layout=None, device=None,
@@ -71,8 +79,8 @@ def sparse_compressed_tensor(compressed_indices, plain_indices, values, size=Non
         values = creation.tensor(values, dtype=dtype)
     elif dtype is not None and values.dtype != dtype:
         values = values.to(dtype)
-    shape = _checked_shape(compressed, plain, values, size, layout)
-    pattern = SparseCompressedArray(compressed, plain, None, shape, layout)
+    shape, blocksize = _checked_shape(compressed, plain, values, size, layout)
+    pattern = SparseCompressedArray(compressed, plain, None, shape, layout, blocksize)
     made = SparseCompressedTensorFunction.apply(values, pattern)
     if requires_grad:
         made.requires_grad_(True)
@@ -84,8 +92,9 @@ def _as_array(indices):
 
 
 def _checked_shape(compressed, plain, values, size, layout):
-    """The matrix's shape, after PyTorch's checks of the three arrays (their dimensions, dtypes and
-    lengths) and of its invariants (``_check_invariants``)."""
+    """The matrix's shape and blocksize (None but in a blocked layout), after PyTorch's checks of the
+    three arrays (their dimensions, dtypes and lengths) and of its invariants (``_check_invariants``),
+    which in a blocked layout are those of the matrix of blocks."""
     compressed_name, plain_name = INDEX_NAMES[layout]
     if compressed.ndim < 1:
         raise RuntimeError(f"{compressed_name} must have dimensionality >= 1 but got {compressed.ndim}")
@@ -99,13 +108,17 @@ def _checked_shape(compressed, plain, values, size, layout):
             f"sparse_compressed_tensor: chainrule has no batched {layout._name} tensors ({compressed_name} of shape "
             f"{tuple(compressed.shape)}); make one matrix per batch element"
         )
-    if values.ndim < 1:
-        raise RuntimeError(f"values must have dimensionality > sum of batch and block dimensionalities (=0 + 0) but got {values.ndim}")
-    if values.ndim > 1:
+    block_dims = 2 if layout in BLOCKED else 0
+    if values.ndim < 1 + block_dims:
+        raise RuntimeError(
+            f"values must have dimensionality > sum of batch and block dimensionalities (=0 + {block_dims}) but got {values.ndim}"
+        )
+    if values.ndim > 1 + block_dims:
         raise NotImplementedError(
             f"sparse_compressed_tensor: chainrule has no hybrid {layout._name} tensors (values of shape {tuple(values.shape)}; "
-            f"expected (nnz,))"
+            f"expected (nnz{', blockheight, blockwidth' if block_dims else ''}))"
         )
+    blocksize = tuple(values.shape[1:]) if block_dims else None
     if size is not None and len(size) != 2:
         raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense dimensionalities (=0 + 2 + 0) but got {len(size)}")
     if compressed.dtype != plain.dtype:
@@ -116,11 +129,17 @@ def _checked_shape(compressed, plain, values, size, layout):
     if compressed.dtype not in (xp.int32, xp.int64):
         raise RuntimeError(f"{compressed_name} and {plain_name} dtype must be Int or Long, but got {dtypes.scalar_type_name(compressed.dtype)}")
     compressed_dim = COMPRESSED_DIM[layout]
-    if size is None:
+    block = blocksize or (1, 1)
+    if size is None:  # (of blocks, in a blocked layout)
         other = int(plain.max()) + 1 if plain.size else 0
-        shape = [len(compressed) - 1, other] if compressed_dim == 0 else [other, len(compressed) - 1]
-    else:
-        shape = [int(each) for each in size]
+        grid = [len(compressed) - 1, other] if compressed_dim == 0 else [other, len(compressed) - 1]
+        size = [grid[0] * block[0], grid[1] * block[1]]
+    for dim in (0, 1):
+        if size[dim] % block[dim]:
+            raise RuntimeError(
+                f"tensor shape[{dim}] (={size[dim]}) must be divisible with blocksize[{dim}] (={block[dim]}) as defined by values shape"
+            )
+    shape = [int(size[0]) // block[0], int(size[1]) // block[1]]
     count_name, other_name = ("rows", "ncols") if compressed_dim == 0 else ("columns", "nrows")
     if len(compressed) != shape[compressed_dim] + 1:
         raise RuntimeError(
@@ -131,7 +150,7 @@ def _checked_shape(compressed, plain, values, size, layout):
     if len(plain) != nnz:
         raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={nnz}) as defined by values.shape[0], but got {len(plain)}")
     _check_invariants(compressed, plain, nnz, shape[1 - compressed_dim], (compressed_name, plain_name, other_name))
-    return tuple(shape)
+    return (shape[0] * block[0], shape[1] * block[1]), blocksize
 
 
 def _check_invariants(compressed, plain, nnz, plain_size, names):
@@ -172,18 +191,33 @@ def factory(layout):
     return make
 
 
-sparse_csr_tensor, sparse_csc_tensor = factory(sparse_csr), factory(sparse_csc)
+sparse_csr_tensor, sparse_csc_tensor, sparse_bsr_tensor, sparse_bsc_tensor = (
+    factory(layout) for layout in (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
+)
 
 
 # ----------------------------------------------------------------------------- between the layouts
-def converted(array, layout):
-    """The dense, SparseCOOArray or SparseCompressedArray ``array`` in ``layout``."""
+def converted(array, layout, blocksize=None):
+    """The dense, SparseCOOArray or SparseCompressedArray ``array`` in ``layout`` (of ``blocksize``
+    for a blocked one), with PyTorch's refusals: a blocked matrix becomes neither CSR nor CSC nor
+    another blocksize."""
     if layout is strided:
         return array if isinstance(array, xp.ndarray) else array.to_dense()
     if layout is sparse_coo:
         return SparseCOOArray.from_dense(array) if isinstance(array, xp.ndarray) else array.to_coo()
+    if getattr(array, "blocksize", None) and layout not in BLOCKED:
+        raise RuntimeError(
+            f"sparse_compressed_to_{layout._name}: expected SparseCsr or SparseCsc layout but got {LAYOUT_NAMES[array.layout]}"
+        )
+    if getattr(array, "blocksize", None) and blocksize is not None and tuple(blocksize) != array.blocksize:
+        raise RuntimeError(
+            f"to_{layout._name}: conversion from {LAYOUT_NAMES[array.layout]} to {LAYOUT_NAMES[layout]} with blocksize changed "
+            f"from {list(array.blocksize)} to {list(blocksize)} is not supported"
+        )
     if isinstance(array, SparseCompressedArray):
-        return array.to_layout(layout)
+        return array.to_layout(layout, blocksize)
+    if layout in BLOCKED:
+        return SparseCompressedArray.from_dense(converted(array, strided), layout, blocksize)
     if isinstance(array, SparseCOOArray):
         return SparseCompressedArray.from_coo(array, layout)
     return SparseCompressedArray.from_dense(array, layout)
@@ -195,16 +229,18 @@ class Convert(Function):
     (a dense gradient of ``c.to_sparse_csc()`` stores every nonzero element)."""
 
     @staticmethod
-    def forward(ctx, x, layout):
+    def forward(ctx, x, layout, blocksize):
         ctx.source, ctx.layout = x._array, layout
-        return tensor_from_array(converted(x._array, layout))
+        return tensor_from_array(converted(x._array, layout, blocksize))
 
     @staticmethod
     def backward(ctx, grad_output):
         source = ctx.source
         if isinstance(source, SparseCompressedArray) and ctx.layout not in COMPRESSED:
-            return SparseMask.apply(convert(grad_output, strided), source), None
-        return convert(grad_output, strided if isinstance(source, xp.ndarray) else source.layout), None
+            return SparseMask.apply(convert(grad_output, strided), source), None, None
+        if isinstance(source, xp.ndarray):
+            return convert(grad_output, strided), None, None
+        return convert(grad_output, source.layout, getattr(source, "blocksize", None)), None, None
 
 
 CONVERTERS = {
@@ -212,19 +248,24 @@ CONVERTERS = {
     for layout, name, node_name in (
         (strided, "Dense", "ToDenseBackward0"), (sparse_coo, "Sparse", "ToSparseBackward1"),
         (sparse_csr, "SparseCsr", "ToSparseCsrBackward0"), (sparse_csc, "SparseCsc", "ToSparseCscBackward0"),
+        (sparse_bsr, "SparseBsr", "ToSparseBsrBackward0"), (sparse_bsc, "SparseBsc", "ToSparseBscBackward0"),
     )
 }
 
 
-def convert(x, layout):
-    """x in ``layout`` (x itself if it is in it)."""
-    return x if x.layout is layout else CONVERTERS[layout].apply(x, layout)
+def convert(x, layout, blocksize=None):
+    """x in ``layout`` (of ``blocksize`` for a blocked one; x itself if it is so already)."""
+    if x.layout is layout and (blocksize is None or tuple(blocksize) == x._array.blocksize):
+        return x
+    return CONVERTERS[layout].apply(x, layout, blocksize)
 
 
 def compressed_converter(layout):
-    """``x.to_sparse_csr()`` / ``x.to_sparse_csc()`` of a dense matrix, a COO or a compressed one."""
+    """``x.to_sparse_csr()`` / ``x.to_sparse_csc()`` of a dense matrix, a COO or a compressed one;
+    ``x.to_sparse_bsr(blocksize)`` / ``x.to_sparse_bsc(blocksize)``."""
 
-    def to_compressed(x, dense_dim=None):
+    def to_compressed(x, *blocksize, dense_dim=None):
+        blocksize = _checked_blocksize(layout, blocksize)
         if dense_dim is not None:
             raise NotImplementedError(f"to_{layout._name}: chainrule has no hybrid compressed tensors (dense_dim={dense_dim})")
         if x.ndim != 2:
@@ -232,21 +273,34 @@ def compressed_converter(layout):
                 f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch dimensions), got a tensor "
                 f"of shape {tuple(x.shape)}"
             )
-        return convert(x, layout)
+        return convert(x, layout, blocksize)
 
     to_compressed.__name__ = to_compressed.__qualname__ = f"to_{layout._name}"
     to_compressed.__doc__ = f"The matrix x in the {layout._name} layout (its nonzero elements, from a dense x)."
     return to_compressed
 
 
-to_sparse_csr, to_sparse_csc = compressed_converter(sparse_csr), compressed_converter(sparse_csc)
+def _checked_blocksize(layout, blocksize):
+    """The (bh, bw) of a blocked layout's converter (None for CSR and CSC): given as one pair."""
+    if layout not in BLOCKED:
+        if blocksize:
+            raise TypeError(f"to_{layout._name}() takes no blocksize (got {blocksize[0]!r}); dense_dim is its only argument")
+        return None
+    if len(blocksize) != 1 or len(tuple(blocksize[0])) != 2:
+        raise TypeError(f"to_{layout._name}() takes one blocksize, a pair (bh, bw), got {blocksize!r}")
+    return tuple(int(size) for size in blocksize[0])
+
+
+to_sparse_csr, to_sparse_csc, to_sparse_bsr, to_sparse_bsc = (
+    compressed_converter(layout) for layout in (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
+)
 
 
 def to_sparse(x, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
-    """``x.to_sparse(layout=...)``: COO (the default) or a compressed layout; BSR and BSC are not
-    built in chainrule."""
-    if layout in COMPRESSED and blocksize is None and sparse_dim is None:
-        return compressed_converter(layout)(x, dense_dim)
+    """``x.to_sparse(layout=...)``: COO (the default) or a compressed layout (``blocksize`` for BSR
+    and BSC)."""
+    if layout in COMPRESSED and sparse_dim is None:
+        return compressed_converter(layout)(x, *([] if blocksize is None else [blocksize]), dense_dim=dense_dim)
     if isinstance(x, SparseCompressedTensor) and layout in (None, sparse_coo) and sparse_dim in (None, 2) and dense_dim is None:
         return convert(x, sparse_coo)
     return operations.to_sparse(x, sparse_dim, layout=layout, blocksize=blocksize, dense_dim=dense_dim)
@@ -361,7 +415,8 @@ for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64), ("h
     setattr(SparseCompressedTensor, _name, operations.converter(_dtype))
 SparseTensor.to_sparse = to_sparse
 for _name, _method in {
-    "to_sparse": to_sparse, "to_sparse_csr": to_sparse_csr, "to_sparse_csc": to_sparse_csc, "sparse_mask": sparse_mask,
+    "to_sparse": to_sparse, "to_sparse_csr": to_sparse_csr, "to_sparse_csc": to_sparse_csc, "to_sparse_bsr": to_sparse_bsr,
+    "to_sparse_bsc": to_sparse_bsc, "sparse_mask": sparse_mask,
     "crow_indices": index_reader(sparse_csr, 0), "col_indices": index_reader(sparse_csr, 1),
     "ccol_indices": index_reader(sparse_csc, 0), "row_indices": index_reader(sparse_csc, 1),
     "sparse_dim": sparse_dim_of_dense, "dense_dim": dense_dim_of_dense,

@@ -12,10 +12,10 @@ the layout's backend, never computing on the wrong numbers.
 import math
 
 from chainrule.backend import xp
-from chainrule.memory_layout import sparse_coo, sparse_csc, sparse_csr
+from chainrule.memory_layout import COMPRESSED, sparse_coo
 
 #: The names PyTorch's errors give each layout's kernels.
-BACKENDS = {sparse_coo: "SparseCPU", sparse_csr: "SparseCsrCPU", sparse_csc: "SparseCsrCPU"}
+BACKENDS = {sparse_coo: "SparseCPU", **dict.fromkeys(COMPRESSED, "SparseCsrCPU")}
 
 
 class SparseNotImplementedError(NotImplementedError, AttributeError):
