@@ -175,7 +175,7 @@ from chainrule import func  # noqa: E402  torch.func
 from chainrule import profiler  # noqa: E402  torch.profiler
 from chainrule import return_types  # noqa: E402  torch.return_types
 from chainrule import sparse  # noqa: E402  torch.sparse: sparse COO tensors
-from chainrule.sparse import dsmm, sparse_compressed_tensor, sparse_coo_tensor, sparse_csc_tensor, sparse_csr_tensor, spmm  # noqa: E402
+from chainrule.sparse import dsmm, sparse_bsc_tensor, sparse_bsr_tensor, sparse_compressed_tensor, sparse_coo_tensor, sparse_csc_tensor, sparse_csr_tensor, spmm  # noqa: E402
 from chainrule.func import vmap  # noqa: E402  torch.vmap
 from chainrule import amp, cpu, cuda, jit, mps, onnx, xpu  # noqa: E402  torch.amp, .cuda, .jit, .mps, .onnx, .xpu: CPU stand-ins
 from chainrule.amp import GradScaler, autocast  # noqa: E402  torch.GradScaler, torch.autocast
