@@ -47,14 +47,13 @@ def _because(reason, names):
     return dict.fromkeys(names.split(), reason)
 
 
-_SPARSE = "the blocked sparse layouts (BSR, BSC) and sparse products PyTorch keeps sparse (sspaddmm, smm)"
+_SPARSE = "the sparse-times-dense products that PyTorch returns sparse (sspaddmm, smm): chainrule's are dense"
 _QUANTIZED = "quantized tensors: an inference-deployment format, not part of learning autodiff"
 _MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
 _DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
 
 DELIBERATELY_MISSING = {
     "torch": {
-        **_because(_SPARSE, "sparse_bsr_tensor sparse_bsc_tensor"),
         **_because(
             _QUANTIZED,
             "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
@@ -65,7 +64,7 @@ DELIBERATELY_MISSING = {
     "Tensor": {
         **_because(
             _SPARSE,
-            "sspaddmm smm to_sparse_bsr to_sparse_bsc",
+            "sspaddmm smm",
         ),
         **_because(
             _QUANTIZED,
