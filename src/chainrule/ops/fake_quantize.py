@@ -41,8 +41,9 @@ class FakeQuantizePerTensorAffineCachemask(Pointwise):
         return selected(ctx.xp, ctx.inside, grad_output), None, None, None, None
 
 
-class FakeQuantizePerChannelAffineCachemask(Pointwise):
-    """``scale`` and ``zero_point`` are arrays shaped to broadcast along the channel axis."""
+class FakeQuantizePerChannelAffineCachemask(FakeQuantizePerTensorAffineCachemask):
+    """``scale`` and ``zero_point`` are arrays shaped to broadcast along the channel axis; the
+    backward is the per-tensor one's (the mask kept from forward)."""
 
     formula = "(clamp(round(x / scale[c]) + zero_point[c], quant_min, quant_max) - zero_point[c]) · scale[c]"
     derivatives = ("1 where quant_min ≤ round(x / scale[c]) + zero_point[c] ≤ quant_max, else 0", None, None, None, None)
@@ -51,10 +52,6 @@ class FakeQuantizePerChannelAffineCachemask(Pointwise):
     def forward(ctx, x, scale, zero_point, quant_min, quant_max):
         output, ctx.inside = fake_quantized(x, scale, zero_point, quant_min, quant_max, per_tensor=False)
         return output
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return selected(ctx.xp, ctx.inside, grad_output), None, None, None, None
 
 
 class FakeQuantizeLearnablePerTensorAffine(Pointwise):

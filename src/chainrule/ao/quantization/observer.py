@@ -141,6 +141,14 @@ class UniformQuantizationObserverBase(ObserverBase):
             zero_point = zero_point.reshape(1)
         return scale, zero_point
 
+    def forward(self, x_orig):
+        """Record the range of ``x_orig`` (``extremes``, merged with the running one by
+        ``combined``); return it unchanged."""
+        if x_orig.numel() == 0:
+            return x_orig
+        self.min_val, self.max_val = self.combined(*self.extremes(x_orig))
+        return x_orig
+
     def reset_min_max_vals(self):
         """Forget what was observed."""
         raise NotImplementedError("Cannot reset min/max values in the given observer.")
@@ -160,14 +168,14 @@ class MinMaxObserver(UniformQuantizationObserverBase):
         self.register_buffer("min_val", chainrule.tensor(math.inf))
         self.register_buffer("max_val", chainrule.tensor(-math.inf))
 
-    def forward(self, x_orig):
-        """Record the running min and max of ``x_orig``; return it unchanged."""
-        if x_orig.numel() == 0:
-            return x_orig
+    def extremes(self, x_orig):
+        """``(min, max)`` of ``x_orig``: 0-d tensors."""
         x = x_orig.detach().to(self.min_val.dtype)
-        self.min_val.copy_(chainrule.minimum(x.min(), self.min_val))
-        self.max_val.copy_(chainrule.maximum(x.max(), self.max_val))
-        return x_orig
+        return x.min(), x.max()
+
+    def combined(self, low, high):
+        """The running range widened to hold ``[low, high]``."""
+        return chainrule.minimum(low, self.min_val), chainrule.maximum(high, self.max_val)
 
     def calculate_qparams(self):
         """``(scale, zero_point)``, one-element tensors, for the observed range."""
@@ -195,17 +203,11 @@ class MovingAverageMinMaxObserver(MinMaxObserver):
         self.averaging_constant = averaging_constant
         super().__init__(dtype, qscheme, reduce_range, quant_min, quant_max, eps=eps, is_dynamic=is_dynamic, **kwargs)
 
-    def forward(self, x_orig):
-        if x_orig.numel() == 0:
-            return x_orig
-        x = x_orig.detach().to(self.min_val.dtype)
-        low, high = x.min(), x.max()
-        if not (float(self.min_val) == math.inf and float(self.max_val) == -math.inf):
-            low = self.min_val + self.averaging_constant * (low - self.min_val)
-            high = self.max_val + self.averaging_constant * (high - self.max_val)
-        self.min_val.copy_(low)
-        self.max_val.copy_(high)
-        return x_orig
+    def combined(self, low, high):
+        """The running range moved ``averaging_constant`` of the way to ``[low, high]``."""
+        if float(self.min_val) == math.inf and float(self.max_val) == -math.inf:
+            return low, high
+        return moved_towards(self.min_val, low, self.averaging_constant), moved_towards(self.max_val, high, self.averaging_constant)
 
 
 class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
@@ -223,19 +225,16 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
         self.register_buffer("min_val", chainrule.tensor([]))
         self.register_buffer("max_val", chainrule.tensor([]))
 
-    def channel_extremes(self, x_orig):
+    def extremes(self, x_orig):
         """``(min, max)`` of each channel of ``x_orig``: tensors of ``x_orig.shape[ch_axis]`` elements."""
         channels = x_orig.detach().movedim(self.ch_axis, 0).to(self.min_val.dtype).flatten(1)
         return channels.min(dim=1).values, channels.max(dim=1).values
 
-    def forward(self, x_orig):
-        if x_orig.numel() == 0:
-            return x_orig
-        low, high = self.channel_extremes(x_orig)
-        if self.min_val.numel():
-            low, high = chainrule.minimum(low, self.min_val), chainrule.maximum(high, self.max_val)
-        self.min_val, self.max_val = low, high
-        return x_orig
+    def combined(self, low, high):
+        """The running ranges widened to hold ``[low, high]``, channel by channel."""
+        if not self.min_val.numel():
+            return low, high
+        return chainrule.minimum(low, self.min_val), chainrule.maximum(high, self.max_val)
 
     def calculate_qparams(self):
         """``(scales, zero_points)``, one per channel."""
@@ -256,15 +255,16 @@ class MovingAveragePerChannelMinMaxObserver(PerChannelMinMaxObserver):
         super().__init__(ch_axis, dtype, qscheme, reduce_range, quant_min, quant_max, eps=eps, is_dynamic=is_dynamic, **kwargs)
         self.averaging_constant = averaging_constant
 
-    def forward(self, x_orig):
-        if x_orig.numel() == 0:
-            return x_orig
-        low, high = self.channel_extremes(x_orig)
-        if self.min_val.numel():
-            low = self.min_val + self.averaging_constant * (low - self.min_val)
-            high = self.max_val + self.averaging_constant * (high - self.max_val)
-        self.min_val, self.max_val = low, high
-        return x_orig
+    def combined(self, low, high):
+        """The running ranges moved ``averaging_constant`` of the way to ``[low, high]``."""
+        if not self.min_val.numel():
+            return low, high
+        return moved_towards(self.min_val, low, self.averaging_constant), moved_towards(self.max_val, high, self.averaging_constant)
+
+
+def moved_towards(running, observed, averaging_constant):
+    """``running + c (observed - running)``: a moving average's step."""
+    return running + averaging_constant * (observed - running)
 
 
 class PlaceholderObserver(ObserverBase):

@@ -4,28 +4,24 @@ do nothing in float; ``prepare`` gives QuantStub an observer, and ``convert`` sw
 from chainrule.nn.module import Module
 
 
-class QuantStub(Module):
+class Stub(Module):
+    """A marker that does nothing until converted (its ``qconfig``, when given, is its own)."""
+
+    def __init__(self, qconfig=None):
+        super().__init__()
+        if qconfig:
+            self.qconfig = qconfig
+
+    def forward(self, x):
+        return x
+
+
+class QuantStub(Stub):
     """Identity until converted: there, ``float -> quantized``."""
 
-    def __init__(self, qconfig=None):
-        super().__init__()
-        if qconfig:
-            self.qconfig = qconfig
 
-    def forward(self, x):
-        return x
-
-
-class DeQuantStub(Module):
+class DeQuantStub(Stub):
     """Identity until converted: there, ``quantized -> float``."""
-
-    def __init__(self, qconfig=None):
-        super().__init__()
-        if qconfig:
-            self.qconfig = qconfig
-
-    def forward(self, x):
-        return x
 
 
 class QuantWrapper(Module):

@@ -4,12 +4,12 @@ module's ``scale`` and ``zero_point``. The integers are convolved exactly (float
 and scaled once per output channel (``integer_arithmetic``)."""
 import chainrule
 from chainrule.ao.nn.quantized import integer_arithmetic
+from chainrule.ao.nn.quantized.quantized_output import QuantizedOutput
 from chainrule.ao.nn.quantized.weights import quantized_weight
 from chainrule.nn import functional as F
-from chainrule.nn.module import Module
 
 
-class Conv2d(Module):
+class Conv2d(QuantizedOutput):
     """A statically quantized 2-d convolution (``torch.ao.nn.quantized.Conv2d``), zero padding."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
@@ -72,16 +72,12 @@ class Conv2d(Module):
         return values
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
         destination[prefix + "weight"], destination[prefix + "bias"] = self._weight, self._bias
-        destination[prefix + "scale"] = chainrule.tensor(self.scale)
-        destination[prefix + "zero_point"] = chainrule.tensor(self.zero_point)
+        super()._save_to_state_dict(destination, prefix, keep_vars)
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
         self.set_weight_bias(state_dict.pop(prefix + "weight"), state_dict.pop(prefix + "bias"))
-        self.scale = float(state_dict.pop(prefix + "scale"))
-        self.zero_point = int(state_dict.pop(prefix + "zero_point"))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys, error_msgs)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):

@@ -3,6 +3,7 @@ int8 weights (per tensor or per output channel), a float bias, the output quanti
 module's ``scale`` and ``zero_point`` (chosen by the observer during calibration)."""
 import chainrule
 from chainrule.ao.nn.quantized import integer_arithmetic
+from chainrule.ao.nn.quantized.quantized_output import QuantizedOutput
 from chainrule.ao.nn.quantized.weights import quantized_weight
 from chainrule.nn.module import Module
 
@@ -33,7 +34,7 @@ class LinearPackedParams(Module):
         return "LinearPackedParams()"
 
 
-class Linear(Module):
+class Linear(QuantizedOutput):
     """A statically quantized linear layer (``torch.ao.nn.quantized.Linear``)."""
 
     _FLOAT_MODULE = chainrule.nn.Linear
@@ -82,16 +83,6 @@ class Linear(Module):
     def activation(values):
         """What follows the product before requantizing: nothing here, relu in LinearReLU."""
         return values
-
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "scale"] = chainrule.tensor(self.scale)
-        destination[prefix + "zero_point"] = chainrule.tensor(self.zero_point)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs):
-        self.scale = float(state_dict.pop(prefix + "scale"))
-        self.zero_point = int(state_dict.pop(prefix + "zero_point"))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys, error_msgs)
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
