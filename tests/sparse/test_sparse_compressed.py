@@ -63,19 +63,31 @@ def random_matrix(rng, shape, density=0.4):
     lambda lib: lib.tensor(MATRIX, requires_grad=True).to_sparse_csr(),
     lambda lib: lib.tensor(MATRIX).sparse_mask(lib.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).to_sparse_csr()),
     lambda lib: lib.tensor(MATRIX).sparse_mask(lib.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]).to_sparse()),
+    lambda lib: lib.sparse_csr_tensor([0, 1, 1], [1], lib.ones(1, 2)),
+    lambda lib: lib.zeros(3, 3, 2).to_sparse_csr(dense_dim=1),
+    lambda lib: lib.stack([lib.tensor(MATRIX), -lib.tensor(MATRIX)], dim=-1).to_sparse_csc(dense_dim=1),
+    lambda lib: lib.stack([lib.tensor(MATRIX), -lib.tensor(MATRIX)], dim=-1).to_sparse_csr(dense_dim=1).to_sparse(),
+    lambda lib: lib.stack([lib.tensor(MATRIX), -lib.tensor(MATRIX)], dim=-1).to_sparse(layout=lib.sparse_csr, dense_dim=1) * 2,
 ], ids=lambda make: None)
 def test_prints_as_pytorch(make):
     same_print(make(chainrule), make(torch))
 
 
 def test_the_torch_sparse_page_examples():
-    """The CSR and CSC sections of PyTorch's "torch.sparse" page."""
+    """The CSR and CSC sections of PyTorch's "torch.sparse" page, and the examples of crow_indices,
+    col_indices and to_sparse_csr."""
     for lib in (torch, chainrule):
         csr = lib.sparse_csr_tensor(lib.tensor([0, 2, 4]), lib.tensor([0, 1, 0, 1]), lib.tensor([1, 2, 3, 4]), dtype=lib.float64)
         csc = lib.sparse_csc_tensor(lib.tensor([0, 2, 4]), lib.tensor([0, 1, 0, 1]), lib.tensor([1, 2, 3, 4]), dtype=lib.float64)
         a = lib.tensor([[0, 0, 1, 0], [1, 2, 0, 0], [0, 0, 0, 0]], dtype=lib.float64)
         sp = a.to_sparse_csr()
-        printed = [repr(each) for each in (csr, csr.to_dense(), csc, csc.to_dense(), sp, sp.matmul(lib.ones(4, 1, dtype=lib.float64)))]
+        hybrid = lib.zeros(3, 3, 1, 1)
+        hybrid[0, 0] = hybrid[1, 2] = hybrid[2, 1] = 1
+        printed = [repr(each) for each in (
+            csr, csr.to_dense(), csc, csc.to_dense(), sp, sp.matmul(lib.ones(4, 1, dtype=lib.float64)),
+            lib.eye(5, 5).to_sparse_csr().crow_indices(), lib.eye(5, 5).to_sparse_csr().col_indices(),
+            hybrid.to_sparse_csr(dense_dim=2),
+        )]
         if lib is torch:
             expected = [text.replace("torch.", "chainrule.") for text in printed]
         else:
@@ -208,6 +220,16 @@ def test_gradients_of_a_leaf_match_pytorch(compute):
     theirs, ours = grads
     assert repr(ours.layout) == repr(theirs.layout).replace("torch.", "chainrule.")
     np.testing.assert_allclose(ours.to_dense().numpy(), theirs.to_dense().numpy())
+
+
+def test_gradient_of_hybrid_values():
+    grads = []
+    for lib in (torch, chainrule):
+        values = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+        matrix = lib.sparse_csr_tensor(lib.tensor([0, 1, 1, 2]), lib.tensor([2, 0]), values, (3, 3, 2))
+        (matrix.to_dense() * lib.arange(18.0, dtype=lib.float64).reshape(3, 3, 2)).sum().backward()
+        grads.append(values.grad.tolist())
+    assert grads[0] == grads[1]
 
 
 def test_gradient_of_the_values():

@@ -123,15 +123,17 @@ class SparseCompressedArray(SparseArray):
 
     @classmethod
     def from_dense(cls, array, layout, blocksize=None):
-        """The nonzero elements of the matrix ``array`` (rows that are all zero keep nothing); in a
-        blocked layout, its blocks of ``blocksize`` that hold a nonzero element."""
+        """The nonzero elements of the matrix ``array`` (rows that are all zero keep nothing; with
+        dimensions past the first two, its (row, column) positions whose dense rest holds a nonzero
+        element, each value that rest); in a blocked layout, its blocks of ``blocksize`` that hold a
+        nonzero element."""
+        if layout not in BLOCKED:
+            return cls.from_coo(SparseCOOArray.from_dense(array, sparse_dim=2), layout)
         if array.ndim != 2:
             raise RuntimeError(
-                f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch or dense dimensions), "
-                f"got a tensor of shape {tuple(array.shape)}"
+                f"to_{layout._name}: chainrule makes blocked tensors of matrices only (no batch or dense dimensions), got a "
+                f"tensor of shape {tuple(array.shape)}"
             )
-        if layout not in BLOCKED:
-            return cls.from_coo(SparseCOOArray.from_dense(array), layout)
         if array.shape[0] % blocksize[0] or array.shape[1] % blocksize[1]:
             raise RuntimeError(
                 f"dense_to_{layout._name}: tensor sparse size ({array.shape[0]},{array.shape[1]}) must be divisible by given "

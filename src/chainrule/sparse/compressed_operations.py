@@ -113,14 +113,22 @@ def _checked_shape(compressed, plain, values, size, layout):
         raise RuntimeError(
             f"values must have dimensionality > sum of batch and block dimensionalities (=0 + {block_dims}) but got {values.ndim}"
         )
-    if values.ndim > 1 + block_dims:
+    if values.ndim > 3 and block_dims:
         raise NotImplementedError(
             f"sparse_compressed_tensor: chainrule has no hybrid {layout._name} tensors (values of shape {tuple(values.shape)}; "
-            f"expected (nnz{', blockheight, blockwidth' if block_dims else ''}))"
+            f"expected (nnz, blockheight, blockwidth))"
         )
     blocksize = tuple(values.shape[1:]) if block_dims else None
-    if size is not None and len(size) != 2:
-        raise RuntimeError(f"tensor dimensionality must be sum of batch, base, and dense dimensionalities (=0 + 2 + 0) but got {len(size)}")
+    dense_shape = () if block_dims else tuple(values.shape[1:])
+    if size is not None and len(size) != 2 + len(dense_shape):
+        raise RuntimeError(
+            f"tensor dimensionality must be sum of batch, base, and dense dimensionalities (=0 + 2 + {len(dense_shape)}) but got "
+            f"{len(size)}"
+        )
+    if size is not None and tuple(size[2:]) != dense_shape:
+        raise RuntimeError(
+            f"values.shape[1:] must be equal to the dense part of size (={list(size[2:])}), but got {list(dense_shape)}"
+        )
     if compressed.dtype != plain.dtype:
         raise RuntimeError(
             f"{compressed_name} and {plain_name} must have the same dtype, bot got {dtypes.scalar_type_name(compressed.dtype)} and "
@@ -150,7 +158,7 @@ def _checked_shape(compressed, plain, values, size, layout):
     if len(plain) != nnz:
         raise RuntimeError(f"{plain_name}.shape[-1] must be equal to nnz (={nnz}) as defined by values.shape[0], but got {len(plain)}")
     _check_invariants(compressed, plain, nnz, shape[1 - compressed_dim], (compressed_name, plain_name, other_name))
-    return (shape[0] * block[0], shape[1] * block[1]), blocksize
+    return (shape[0] * block[0], shape[1] * block[1], *dense_shape), blocksize
 
 
 def _check_invariants(compressed, plain, nnz, plain_size, names):
@@ -266,12 +274,16 @@ def compressed_converter(layout):
 
     def to_compressed(x, *blocksize, dense_dim=None):
         blocksize = _checked_blocksize(layout, blocksize)
-        if dense_dim is not None:
-            raise NotImplementedError(f"to_{layout._name}: chainrule has no hybrid compressed tensors (dense_dim={dense_dim})")
-        if x.ndim != 2:
+        dense_dims = dense_dim or 0
+        if dense_dims and (blocksize or not isinstance(x._array, xp.ndarray)):
+            raise NotImplementedError(
+                f"to_{layout._name}: chainrule makes hybrid compressed tensors (dense_dim={dense_dim}) of dense tensors in CSR "
+                f"and CSC only"
+            )
+        if x.ndim != 2 + dense_dims and isinstance(x._array, xp.ndarray):
             raise RuntimeError(
                 f"to_{layout._name}: chainrule makes compressed tensors of matrices only (no batch dimensions), got a tensor "
-                f"of shape {tuple(x.shape)}"
+                f"of shape {tuple(x.shape)} and dense_dim={dense_dim}"
             )
         return convert(x, layout, blocksize)
 
