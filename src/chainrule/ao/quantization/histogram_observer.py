@@ -131,9 +131,6 @@ class HistogramObserver(UniformQuantizationObserverBase):
             return chainrule.tensor([1.0]), chainrule.tensor([0])
         return self._calculate_qparams(*self.search_range())
 
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
-
 
 HistogramObserver.__module__ = "chainrule.ao.quantization.observer"  # where PyTorch's is, and where it is found
 

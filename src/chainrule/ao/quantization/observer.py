@@ -149,6 +149,13 @@ class UniformQuantizationObserverBase(ObserverBase):
         self.min_val, self.max_val = self.combined(*self.extremes(x_orig))
         return x_orig
 
+    def calculate_qparams(self):
+        """``(scale, zero_point)`` for the observed range: one-element tensors, or one per channel."""
+        return self._calculate_qparams(self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
     def reset_min_max_vals(self):
         """Forget what was observed."""
         raise NotImplementedError("Cannot reset min/max values in the given observer.")
@@ -176,13 +183,6 @@ class MinMaxObserver(UniformQuantizationObserverBase):
     def combined(self, low, high):
         """The running range widened to hold ``[low, high]``."""
         return chainrule.minimum(low, self.min_val), chainrule.maximum(high, self.max_val)
-
-    def calculate_qparams(self):
-        """``(scale, zero_point)``, one-element tensors, for the observed range."""
-        return self._calculate_qparams(self.min_val, self.max_val)
-
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
 
     def reset_min_max_vals(self):
         self.min_val.copy_(chainrule.tensor(math.inf))
@@ -235,13 +235,6 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
         if not self.min_val.numel():
             return low, high
         return chainrule.minimum(low, self.min_val), chainrule.maximum(high, self.max_val)
-
-    def calculate_qparams(self):
-        """``(scales, zero_points)``, one per channel."""
-        return self._calculate_qparams(self.min_val, self.max_val)
-
-    def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
 
     def reset_min_max_vals(self):
         self.min_val, self.max_val = chainrule.tensor([]), chainrule.tensor([])
