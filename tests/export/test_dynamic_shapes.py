@@ -193,3 +193,35 @@ def test_derived_dims_follow_their_root(lib):
         program.module()(lib.ones(7), lib.ones(8))
     with pytest.raises(RuntimeError):
         lib.export.export(ShiftedSum(), (lib.randn(5), lib.randn(7)), dynamic_shapes=({0: dimx}, {0: dimx + 1}))
+
+
+def tutorial_dynamic_model(lib):
+    class DynamicModel(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = lib.nn.Linear(5, 3)
+
+        def forward(self, w, x, y, z):
+            assert w.shape[0] <= 512
+            lib._check(x.shape[0] >= 4)
+            if w.shape[0] == x.shape[0] + 2:
+                x0 = x + y
+                x1 = self.l(w)
+                x2 = x0.flatten()
+                x3 = x2 + z
+                return x1, x3
+            return w
+
+    return DynamicModel()
+
+
+def test_auto_finds_the_relation_and_ranges_the_code_needs():
+    args = [normal(6, 5), normal(4), normal(1), normal(4)]
+    programs = twin_programs(tutorial_dynamic_model, args, lambda Dim, dims: tuple({0: Dim.AUTO} for _ in range(4)))
+    assert sorted(repr(ranges) for ranges in programs[1].range_constraints.values()) == sorted(repr(ranges) for ranges in programs[0].range_constraints.values()) == ["VR[4, 510]", "VR[6, 512]"]
+    other = [normal(9, 5, seed=1), normal(7, seed=2), normal(1, seed=3), normal(7, seed=4)]
+    theirs, ours = (program.module()(*(lib.tensor(array) for array in other)) for program, lib in zip(programs, (torch, chainrule)))
+    for expected, got in zip(theirs, ours, strict=True):
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(AssertionError, match="Guard failed"):
+        programs[1].module()(*(chainrule.tensor(array) for array in [normal(9, 5), normal(6), normal(1), normal(6)]))

@@ -108,6 +108,7 @@ class ExportTracer(Tracer):
         self.relations = {}  # the name of a dynamic dimension -> (its root's name, scale, offset): scale * root + offset
         self.ranges = {}  # the name of a root dynamic dimension -> (min, max)
         self.examples = {}  # the name of a root dynamic dimension -> its size in the example inputs
+        self.auto_symbols = set()  # the root dynamic dimensions given as Dim.AUTO
         self.user_input_names = set()
         self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
@@ -347,6 +348,23 @@ class ExportTracer(Tracer):
         new_upper = upper if low == min(upper, 2**31) else low
         return name, new_lower, new_upper
 
+    def relation_kept(self, proxy, convert, value):
+        """``(name, root, scale, offset)``: for a decision on two dynamic dimensions, a relation
+        ``name = scale * root + offset`` that their example sizes satisfy and under which the
+        decision stays ``value`` over the root's range (the code compares them: ``if w.shape[0] ==
+        x.shape[0] + 2``); None if there is none of the forms root + k, k * root."""
+        if len(proxy.symbols) != 2 or proxy.formula is None:
+            return None
+        root, name = sorted(proxy.symbols, key=lambda each: (self.examples[each], each))
+        root_example, example = self.examples[root], self.examples[name]
+        lower, upper = self.ranges[root]
+        candidates = [(1, example - root_example)] + ([(example // root_example, 0)] if root_example and example % root_example == 0 else [])
+        for scale, offset in candidates:
+            trials = {max(lower, 2), root_example, min(upper, 2**31)}
+            if all(convert(proxy.formula({root: size, name: scale * size + offset})) == value for size in trials):
+                return name, root, scale, offset
+        return None
+
     def decided(self, proxy, convert):
         """``convert(proxy)`` (bool, int, index, float) where Python needs a plain value: the
         same for every input, or an error (see the module docstring)."""
@@ -372,6 +390,7 @@ class ExportTracer(Tracer):
                 f"Narrow the range of {names} (Dim(..., min=..., max=...)) so that one branch holds for all of it, or mark it static.{fix}"
             )
             failure.refined_range = refined
+            failure.relation = self.relation_kept(proxy, convert, value)
             self.fail(failure)
         return value
 
@@ -413,6 +432,7 @@ class _BranchTracer(ExportTracer):
         self.relations = outer.relations
         self.ranges = outer.ranges
         self.examples = outer.examples
+        self.auto_symbols = outer.auto_symbols
         self.on_failure = outer.on_failure
 
     def trace_branch(self, function, operands):
@@ -478,7 +498,8 @@ class TracingPatches(contextlib.AbstractContextManager):
     attribute gives the tracer's placeholder for it (so that ``self.weight.t()`` is recorded, not
     computed once); a module call is noted in the module stack of the nodes it makes; an autograd Function applied to a traced value (the batch counter of
     BatchNorm) is one node; ``chainrule.cond`` is the tracer's, which records both branches;
-    ``chainrule._check`` of a traced condition is a node, the check made at every run."""
+    ``chainrule._check`` of a traced condition is a node, the check made at every run (and for a
+    Dim.AUTO size, its range is narrowed to where the check holds, as PyTorch does)."""
 
     #: The functions as they were before the outermost patching (a branch of cond patches again,
     #: inside its trace, and must reach the originals, not the outer trace's replacements).
@@ -514,6 +535,8 @@ class TracingPatches(contextlib.AbstractContextManager):
 
         def traced_check(condition, message=None):
             if isinstance(condition, ValueProxy):
+                if condition.symbols and condition.symbols <= tracer.auto_symbols:
+                    tracer.decided(condition, builtins.bool)  # (a Dim.AUTO range is narrowed to where it holds)
                 return tracer.create_proxy("call_function", check, (condition,), {})
             return check(condition, message)
 

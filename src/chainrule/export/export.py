@@ -57,15 +57,26 @@ def read_inputs(mod, args, kwargs, dynamic_shapes):
 
 def _relaxed(specs, error, leaves):
     """What to try after a constraint violation, or None (the error stands): the range of the
-    Dim.AUTO size it names narrowed to the one it suggests; else the hinted sizes of equal example
+    Dim.AUTO size it names narrowed to the one it suggests; else a Dim.AUTO size made to follow
+    another by the relation the code needs (``w = x + 2``); else the hinted sizes of equal example
     size made one (the code may need them equal, as ``x + y``); else every Dim.AUTO size static."""
-    refined = getattr(error, "refined_range", None)
+    refined, relation = getattr(error, "refined_range", None), getattr(error, "relation", None)
     every = [spec for dimensions in specs for spec in dimensions.values()]
     if refined is not None and any(spec.auto and spec.name == refined[0] for spec in every):
-        name, lower, upper = refined
-        narrowed = _each_spec(specs, lambda spec, size: dataclasses.replace(spec, min=lower, max=upper) if spec.name == name else spec, leaves)
+        narrowed = _each_spec(specs, lambda spec, size: _with_root_range(spec, *refined), leaves)
         if narrowed != specs:
             return narrowed
+    if relation is not None and all(spec.auto for spec in every if spec.name == relation[0]):
+        name, root, scale, offset = relation
+        lower, upper = next((spec.min, spec.max) for spec in every if spec.name == root)
+
+        def derived(spec, size):
+            if spec.name != name:
+                return spec
+            return dataclasses.replace(spec, name=_linear_name(root, scale, offset), root=(root, lower, upper), scale=scale, offset=offset,
+                                       min=scale * lower + offset, max=scale * upper + offset)
+
+        return _each_spec(specs, derived, leaves)
     first_of_size = {}
     for dimensions, leaf in zip(specs, leaves):
         for dimension, spec in dimensions.items():
@@ -77,6 +88,21 @@ def _relaxed(specs, error, leaves):
     if any(spec.auto for spec in every):
         return [{dimension: spec for dimension, spec in dimensions.items() if not spec.auto} for dimensions in specs]
     return None
+
+
+def _with_root_range(spec, name, lower, upper):
+    """``spec`` with the range of the dimension ``name`` narrowed to [lower, upper]: its own, if it
+    is that dimension, or the one that follows from it, if it is derived from it."""
+    if spec.name == name:
+        return dataclasses.replace(spec, min=lower, max=upper)
+    if spec.root is not None and spec.root[0] == name:
+        return dataclasses.replace(spec, root=(name, lower, upper), min=spec.scale * lower + spec.offset, max=spec.scale * upper + spec.offset)
+    return spec
+
+
+def _linear_name(root, scale, offset):
+    """The name of the size ``scale * root + offset``: ``x_dim0 + 2``, ``2*x_dim0``."""
+    return (f"{scale}*{root}" if scale != 1 else root) + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
 
 
 def _each_spec(specs, change, leaves):
@@ -112,6 +138,7 @@ def _export(mod, args, kwargs, names, specs, on_failure=None):
     tracer.relations = {name: (size.root, size.scale, size.offset) for name, size in sizes.items()}
     tracer.ranges = {name: (size.min, size.max) for name, size in sizes.items() if size.root == name}
     tracer.examples = {name: size.example for name, size in sizes.items() if size.root == name}
+    tracer.auto_symbols = {spec.name for dimensions in specs for spec in dimensions.values() if spec.auto and spec.root is None}
     input_specs = _state_inputs(mod, tracer)
     tracer.user_input_names = set(names)
     traced_leaves = []
