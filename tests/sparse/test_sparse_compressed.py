@@ -177,6 +177,7 @@ def test_bad_arguments_raise_as_pytorch(arguments, layout):
     lambda lib: lib.tensor(MATRIX).to_sparse().crow_indices(),
     lambda lib: lib.tensor(MATRIX).to_sparse_csr().indices(),
     lambda lib: lib.tensor(MATRIX).to_sparse_csr().is_coalesced(),
+    lambda lib: lib.tensor(MATRIX).to_sparse_csc().coalesce(),
     lambda lib: lib.tensor(MATRIX).is_coalesced(),
     lambda lib: lib.tensor(MATRIX).indices(),
     lambda lib: lib.tensor(MATRIX).values(),

@@ -119,3 +119,26 @@ def test_sparse_addmm_of_a_dense_and_a_csr_matrix():
     for lib in (torch, chainrule):
         result = lib.sparse.addmm(lib.ones(1, 2), lib.ones(1, 2), lib.tensor([[1.0, 0.0], [3.0, 1.0]]).to_sparse_csr())
         assert result.tolist() == [[5.0, 2.0]] and type(result.grad_fn).__name__ in ("NoneType",)
+
+
+def test_a_graph_convolution_step_matches_pytorch():
+    """Kipf and Welling's GCN with its normalized adjacency in CSR: two layers, a loss, one SGD step."""
+    rng = np.random.default_rng(5)
+    edges = (rng.random((6, 6)) < 0.3) | np.eye(6, dtype=bool)
+    adjacency = edges / edges.sum(axis=1, keepdims=True)
+    features, targets = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    weights = [rng.standard_normal((4, 5)) / 2, rng.standard_normal((5, 3)) / 2]
+    results = []
+    for lib in (torch, chainrule):
+        adj = lib.tensor(adjacency, dtype=lib.float32).to_sparse_csr()
+        first, second = (lib.tensor(weight, dtype=lib.float32, requires_grad=True) for weight in weights)
+        optimizer = lib.optim.SGD([first, second], lr=0.1)
+        hidden = lib.relu(lib.sparse.mm(adj, lib.tensor(features, dtype=lib.float32) @ first))
+        loss = lib.nn.functional.cross_entropy(adj @ (hidden @ second), lib.tensor(targets))
+        loss.backward()
+        optimizer.step()
+        results.append((loss.item(), first.detach().numpy().copy(), second.grad.numpy().copy()))
+    (their_loss, *theirs), (our_loss, *ours) = results
+    assert abs(their_loss - our_loss) < 1e-5
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)

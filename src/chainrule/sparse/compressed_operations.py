@@ -421,6 +421,7 @@ for _name, _method in {
     "__add__": operations.add, "__radd__": lambda x, other: operations.add(other, x), "add": operations.add,
     "__mul__": operations.mul, "__rmul__": operations.mul, "mul": operations.mul, "__neg__": negate, "neg": negate,
     "indices": layout_error("indices", "sparse coordinate"), "is_coalesced": layout_error("is_coalesced", "sparse coordinate"),
+    "coalesce": layout_error("coalesce", "sparse coordinate"),
 }.items():
     setattr(SparseCompressedTensor, _name, _method)
 for _name, _dtype in (("float", dtypes.float32), ("double", dtypes.float64), ("half", dtypes.float16), ("long", dtypes.int64)):
