@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import chainrule
+from tests.quantized.pytorch_errors import assert_raises_as_pytorch
 
 pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor, torch.quantize_per_channel")
 DTYPES = ["quint8", "qint8", "qint32"]
@@ -107,7 +108,7 @@ def test_dequantize_of_a_list_gives_a_tuple():
     np.testing.assert_array_equal(result[1].numpy(), [1.0, 2.5])
 
 
-@pytest.mark.parametrize("call", [lambda q: q + q, lambda q: q * 2, lambda q: q.sum(), lambda q: chainrule.relu(q),
+@pytest.mark.parametrize("call", [lambda q: q + q, lambda q: q * 2, lambda q: q.sum(), lambda q: chainrule.tanh(q),
                                   lambda q: q.exp(), lambda q: q @ q])
 def test_arithmetic_is_refused_with_pytorchs_error_saying_what_to_do(call):
     q = chainrule.quantize_per_tensor(chainrule.tensor([1.0, 2.0]), 0.1, 0, chainrule.quint8)
@@ -129,11 +130,7 @@ def bad_calls(library):
 
 @pytest.mark.parametrize("position", range(len(bad_calls(torch))))
 def test_bad_input_raises_pytorchs_error(position):
-    with pytest.raises(Exception) as theirs:
-        bad_calls(torch)[position]()
-    with pytest.raises(type(theirs.value)) as ours:
-        bad_calls(chainrule)[position]()
-    assert str(ours.value).startswith(str(theirs.value)[:25])
+    assert_raises_as_pytorch(bad_calls(chainrule)[position], bad_calls(torch)[position])
 
 
 def test_the_first_quantized_tensor_warns_that_pytorch_deprecated_them():
