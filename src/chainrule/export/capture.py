@@ -11,9 +11,13 @@ Dynamic sizes are found by running every operation twice: on the example values,
 the same inputs resized along each dynamic dimension. A size that differs between the two is a
 symbol: reading it (``x.shape[0]``) records a ``size`` node, and arithmetic on it records nodes,
 so that the graph computes it from its inputs. A branch or an index that would come out
-differently for the probe means the code requires particular values of that dimension:
-UserError (as PyTorch's, "Constraints violated"). A branch on a tensor's data (``if x.sum() > 0:``) cannot be decided
-for every input: GuardOnDataDependentSymNode (write it with ``torch.cond``).
+differently for the probe, or at an end of the dimension's range, means the code requires
+particular values of that dimension: UserError (as PyTorch's, "Constraints violated"). A branch
+on a tensor's data (``if x.sum() > 0:``) cannot be decided for every input:
+GuardOnDataDependentSymNode (write it with ``torch.cond``, which is traced into branch graphs).
+
+Each node notes the module calls that made it (``meta['nn_module_stack']``, for ``unflatten``).
+A layer of chainrule.nn whose forward cannot be traced (an LSTM) is one ``call_module`` node.
 """
 import builtins
 import contextlib
@@ -110,7 +114,7 @@ class ExportTracer(Tracer):
         self.examples = {}  # the name of a root dynamic dimension -> its size in the example inputs
         self.auto_symbols = set()  # the root dynamic dimensions given as Dim.AUTO
         self.user_input_names = set()
-        self.root_submodules = {}  # cond's branch graphs, by the name the graph's get_attr reads
+        self.root_submodules = {}  # cond's branch graphs and layers recorded as one node, by the target their nodes name
         self.constant_paths = {}  # id of a tensor attribute of a module -> its path (the name of its constant)
         self.on_failure = None  # draft_export's: what to do instead of raising (see ``fail``)
         self.module_paths = {id(module): path for path, module in root.named_modules()}
@@ -174,9 +178,11 @@ class ExportTracer(Tracer):
                 break
             if node.op != "placeholder":
                 self.graph.erase_node(node)
-        for name in [name for name in self.constants if name not in constants]:  # the constants the attempt lifted
-            self.graph.erase_node(next(node for node in self.graph.nodes if node.name == name))
-            del self.constants[name], self.constant_targets[name]
+        lifted = [name for name in self.constants if name not in constants]  # the constants the attempt lifted
+        for key, proxy in list(self.state_proxies.items()):
+            if proxy.node.name in lifted:
+                self.graph.erase_node(proxy.node)
+                del self.state_proxies[key], self.constants[proxy.node.name], self.constant_targets[proxy.node.name]
         self.root_submodules[path] = module
         entry = self.module_stack.pop()  # (the node stands for the call: it is no node inside it)
         try:

@@ -4,8 +4,9 @@ Export runs ``model(*args, **kwargs)`` once under the tracer of capture.py and r
 graph it recorded with what is needed to run it again: the parameters, buffers and constants it
 reads, how the user's inputs and outputs nest (pytree specs), and the range of every dynamic
 size. ``ep.module()`` runs it as a module; ``dynamic_shapes`` (see dynamic_shapes.py) says which
-input sizes may change. With ``Dim.AUTO`` sizes, a size the code fixes is made static (export
-traces again with it static) instead of failing.
+input sizes may change. With ``Dim.AUTO`` sizes, export traces again where the code constrains
+them: narrowed to the range the code allows, made to follow another size it is compared with, or
+static where the code fixes it (see ``_relaxed``), instead of failing.
 """
 import dataclasses
 import operator
@@ -66,7 +67,7 @@ def _relaxed(specs, error, leaves):
         narrowed = _each_spec(specs, lambda spec, size: _with_root_range(spec, *refined), leaves)
         if narrowed != specs:
             return narrowed
-    if relation is not None and all(spec.auto for spec in every if spec.name == relation[0]):
+    if relation is not None and any(spec.name == relation[0] for spec in every) and all(spec.auto for spec in every if spec.name == relation[0]):
         name, root, scale, offset = relation
         lower, upper = next((spec.min, spec.max) for spec in every if spec.name == root)
 
