@@ -434,12 +434,8 @@ class _BranchTracer(ExportTracer):
         self.outer = outer
         self.lifted = lifted
         self.lifted_inputs = {}  # id of an outer ValueProxy's node -> this graph's placeholder proxy
-        self.symbol_of_dimension = outer.symbol_of_dimension
-        self.relations = outer.relations
-        self.ranges = outer.ranges
-        self.examples = outer.examples
-        self.auto_symbols = outer.auto_symbols
-        self.on_failure = outer.on_failure
+        for shared in ("symbol_of_dimension", "relations", "ranges", "examples", "auto_symbols", "on_failure"):  # (the dynamic sizes are the outer trace's)
+            setattr(self, shared, getattr(outer, shared))
 
     def trace_branch(self, function, operands):
         inputs = [self.user_input(f"arg{position}_1", self._concrete_outer(item, "value"), self._concrete_outer(item, "probe")) for position, item in enumerate(operands)]
