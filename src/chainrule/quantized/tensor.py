@@ -91,6 +91,15 @@ class QuantizedTensor(Tensor):
             )
         return self._array
 
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the integers, rounded (half to even), with the same scale and zero point: the
+        mean of the real values on the same grid, as PyTorch's quantized mean."""
+        if dtype is not None:
+            raise unsupported("mean with a dtype")
+        integers = tensor_from_array(self._array.integers.astype(xp.float64))
+        means = (integers.mean() if dim is None else integers.mean(dim, keepdim))._array
+        return quantized_tensor(self._array.with_integers(xp.rint(means).astype(self._array.integers.dtype)))
+
     # ------------------------------------------------------------------ copies
     def clone(self, *, memory_format=None):
         """A quantized tensor with a copy of the integers and the same parameters."""

@@ -168,3 +168,48 @@ def test_relu_of_a_quantized_tensor_keeps_its_parameters_as_pytorch():
     ours = chainrule.relu(chainrule.quantize_per_tensor(chainrule.tensor(values), 0.05, 20, chainrule.quint8))
     theirs = torch.relu(torch.quantize_per_tensor(torch.tensor(values), 0.05, 20, torch.quint8))
     assert repr(ours) == repr(theirs).replace("torch.", "chainrule.")
+
+
+def residual_network(library):
+    """A MobileNet-style residual block: the skip connection adds through a FloatFunctional, and
+    the features are averaged over the spatial dimensions with ``mean([2, 3])``."""
+    nn, q = library.nn, library.ao.quantization
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
+            self.conv = nn.Conv2d(3, 3, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.skip_add = library.ao.nn.quantized.FloatFunctional()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, x):
+            x = self.quant(x)
+            x = self.skip_add.add(x, self.relu(self.conv(x)))
+            return self.dequant(self.fc(x.mean([2, 3])))
+
+    return Residual()
+
+
+def test_a_residual_block_with_float_functional_quantizes_as_pytorchs():
+    torch.manual_seed(1)
+    theirs = residual_network(torch)
+    ours = residual_network(chainrule)
+    ours.load_state_dict({key: chainrule.tensor(value.detach().numpy()) for key, value in theirs.state_dict().items()})
+    rng = np.random.default_rng(5)
+    data = rng.standard_normal((8, 3, 5, 5)).astype(np.float32)
+    outputs = []
+    for library, model in ((chainrule, ours), (torch, theirs)):
+        q = library.ao.quantization
+        model.eval()
+        model.qconfig = q.default_qconfig
+        prepared = q.fuse_modules(model, [["conv", "relu"]])
+        prepared = q.prepare(prepared)
+        prepared(library.tensor(data))
+        converted = q.convert(prepared)
+        outputs.append((repr(converted), converted(library.tensor(data)).numpy(), converted.fc.scale))
+    (our_text, our_out, _), (their_text, their_out, step) = outputs
+    without_numbers = lambda text: re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", text)  # noqa: E731
+    assert without_numbers(our_text) == without_numbers(their_text.replace("torch.", "chainrule."))
+    assert np.abs(our_out - their_out).max() <= 3.01 * step

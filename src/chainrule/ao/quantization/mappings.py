@@ -12,6 +12,7 @@ from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     QuantStub: nnq.Quantize,
     DeQuantStub: nnq.DeQuantize,
+    nnq.FloatFunctional: nnq.QFunctional,
     nn.Linear: nnq.Linear,
     nn.Conv2d: nnq.Conv2d,
     nni.ConvReLU2d: nniq.ConvReLU2d,
