@@ -228,7 +228,7 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
     )
 
 
-def _fake_quantize_learnable_per_tensor_affine(input, scale, zero_point, quant_min, quant_max, grad_factor):
+def fake_quantize_learnable_per_tensor_affine(input, scale, zero_point, quant_min, quant_max, grad_factor):
     """Fake quantization with a learnable ``scale`` and ``zero_point`` (one-element float tensors,
     the zero point rounded and clamped into the range): gradients reach all three (see
     FakeQuantizeLearnablePerTensorAffine)."""
