@@ -200,7 +200,7 @@ from chainrule.native_functions import *  # noqa: E402,F401,F403  torch.dropout,
 from chainrule.ops.foreach import *  # noqa: E402,F401,F403  torch._foreach_add_, torch._foreach_norm...: over lists of tensors
 from chainrule.random import default_generator  # noqa: E402
 from chainrule.ops.fake_quantize import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine  # noqa: E402  torch.fake_quantize_*: quantization-aware training
-from chainrule.ops.fake_quantize import _fake_quantize_learnable_per_tensor_affine  # noqa: E402  torch._fake_quantize_learnable_per_tensor_affine: LSQ
+from chainrule.ops.fake_quantize import fake_quantize_learnable_per_tensor_affine as _fake_quantize_learnable_per_tensor_affine  # noqa: E402  LSQ
 from chainrule.quantized import (  # noqa: E402  torch.quantize_per_tensor...: quantized tensors and their schemes
     dequantize,
     per_channel_affine,
