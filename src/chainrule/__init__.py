@@ -259,7 +259,7 @@ from chainrule.checks import (  # noqa: E402  torch._check...: preconditions wit
     _check_with,
 )
 
-_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF", "ao", "quantization", "masked", "nested"}
+_LAZY_SUBPACKAGES = {"_utils", "datasets", "train", "viz", "examples", "compiler", "_dynamo", "_logging", "multiprocessing", "hub", "vision", "types", "quasirandom", "futures", "signal", "fx", "__config__", "_subclasses", "library", "_tensor", "_VF", "ao", "quantization", "masked", "nested", "export"}
 
 
 def __getattr__(name):
