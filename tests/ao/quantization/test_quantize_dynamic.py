@@ -40,12 +40,32 @@ def test_outputs_are_pytorchs_to_the_bit(qconfig, batch_shape):
 
 def test_the_float_model_is_left_as_it_was_and_other_layers_stay_float():
     ours, _ = same_weights()
-    ours.add_module("lstm", chainrule.nn.LSTM(10, 4))
-    quantized = chainrule.quantization.quantize_dynamic(ours, {chainrule.nn.Linear, chainrule.nn.LSTM})
+    ours.add_module("gru", chainrule.nn.GRU(10, 4))
+    quantized = chainrule.quantization.quantize_dynamic(ours, {chainrule.nn.Linear, chainrule.nn.GRU})
     assert type(ours[0]) is chainrule.nn.Linear and not hasattr(ours[0], "qconfig")
     assert type(quantized[0]).__name__ == "Linear" and quantized[0]._get_name() == "DynamicQuantizedLinear"
-    assert type(quantized.lstm) is chainrule.nn.LSTM
+    assert type(quantized.gru) is chainrule.nn.GRU
     assert not any(hasattr(each, "qconfig") for each in quantized.modules())
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(num_layers=2), dict(bidirectional=True),
+                                    dict(batch_first=True, num_layers=2, bidirectional=True)], ids=repr)
+def test_a_dynamically_quantized_lstm_gives_pytorchs_outputs(kwargs):
+    """The word language model of PyTorch's "Dynamic Quantization" tutorial quantizes its LSTM so."""
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.LSTM(8, 6, **kwargs))
+    ours = chainrule.nn.Sequential(chainrule.nn.LSTM(8, 6, **kwargs))
+    ours.load_state_dict({key: chainrule.tensor(value.detach().numpy()) for key, value in theirs.state_dict().items()})
+    our_quantized = chainrule.ao.quantization.quantize_dynamic(ours, {chainrule.nn.LSTM})
+    their_quantized = torch.ao.quantization.quantize_dynamic(theirs, {torch.nn.LSTM})
+    assert repr(our_quantized) == repr(their_quantized).replace("torch.", "chainrule.")
+    x = np.random.default_rng(0).standard_normal((5, 3, 8)).astype(np.float32)
+    our_out, (our_h, our_c) = our_quantized(chainrule.tensor(x))
+    their_out, (their_h, their_c) = their_quantized(torch.tensor(x))
+    for ours_value, theirs_value in [(our_out, their_out), (our_h, their_h), (our_c, their_c)]:
+        np.testing.assert_allclose(ours_value.numpy(), theirs_value.detach().numpy(), atol=3e-7)  # σ and tanh: float32 ulps
+    with pytest.raises(RuntimeError, match="input must have 3 dimensions, got 2"):
+        our_quantized(chainrule.tensor(x[:, 0]))
 
 
 def test_layers_chosen_by_name():

@@ -34,9 +34,10 @@ DEFAULT_QAT_MODULE_MAPPINGS = {
     nni.ConvBnReLU2d: nniqat.ConvBnReLU2d,
 }
 
-#: nn.LSTM, nn.GRU... stay float under quantize_dynamic here (PyTorch has quantized kernels for them).
+#: nn.GRU, nn.RNNCell... stay float under quantize_dynamic here (PyTorch has quantized kernels for them).
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
+    nn.LSTM: nnqd.LSTM,
     nni.LinearReLU: nnqd.Linear,
 }
 

@@ -142,7 +142,7 @@ def _convert_children(module, mapping):
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
     """``model`` (a copy, unless ``inplace``) with its Linear layers (those of ``qconfig_spec``: a
     set of types or names, or a dict of them to qconfigs) swapped for dynamically quantized ones:
-    int8 weights, inputs quantized as they arrive, floats out. LSTM and GRU layers stay float here."""
+    int8 weights, inputs quantized as they arrive, floats out (and its LSTMs; GRUs stay float here)."""
     if dtype != qint8:
         raise ValueError(
             f"Don't know how to quantize with default settings for {dtype}. Provide full qconfig please "
