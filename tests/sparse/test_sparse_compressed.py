@@ -64,6 +64,10 @@ def random_matrix(rng, shape, density=0.4):
     lambda lib: lib.tensor(MATRIX).sparse_mask(lib.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).to_sparse_csr()),
     lambda lib: lib.tensor(MATRIX).sparse_mask(lib.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]).to_sparse()),
     lambda lib: lib.sparse_csr_tensor([0, 1, 1], [1], lib.ones(1, 2)),
+    lambda lib: lib.zeros(2, 3, layout=lib.sparse_csr),
+    lambda lib: lib.zeros(4, 1, layout=lib.sparse_csc, dtype=lib.float64, requires_grad=True),
+    lambda lib: lib.zeros_like(lib.tensor(MATRIX).to_sparse_csr()),
+    lambda lib: lib.zeros_like(lib.tensor(MATRIX).to_sparse_csc(), dtype=lib.int32),
     lambda lib: lib.zeros(3, 3, 2).to_sparse_csr(dense_dim=1),
     lambda lib: lib.stack([lib.tensor(MATRIX), -lib.tensor(MATRIX)], dim=-1).to_sparse_csc(dense_dim=1),
     lambda lib: lib.stack([lib.tensor(MATRIX), -lib.tensor(MATRIX)], dim=-1).to_sparse_csr(dense_dim=1).to_sparse(),
@@ -182,9 +186,18 @@ def test_bad_arguments_raise_as_pytorch(arguments, layout):
     lambda lib: lib.tensor(MATRIX).indices(),
     lambda lib: lib.tensor(MATRIX).values(),
     lambda lib: lib.tensor(MATRIX).to_sparse_csr().sum(0),
+    lambda lib: lib.zeros(2, 4, layout=lib.sparse_bsr),
 ], ids=lambda call: None)
 def test_errors_as_pytorch(call):
     assert _error(lambda: call(chainrule)) == _error(lambda: call(torch)) is not None
+
+
+def test_empty_stores_nothing():
+    """PyTorch's empty(layout=sparse_csc) holds whatever memory held in its ccol_indices; chainrule's
+    is zeros'."""
+    assert chainrule.empty(2, 3, layout=chainrule.sparse_csc).ccol_indices().tolist() == [0, 0, 0, 0]
+    with pytest.raises(RuntimeError, match="convert it"):
+        chainrule.ones(2, 3, layout=chainrule.sparse_csr)  # (PyTorch's breaks its own invariants)
 
 
 def test_chainrule_checks_without_being_asked():

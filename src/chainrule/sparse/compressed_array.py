@@ -33,6 +33,13 @@ TRANSPOSED_LAYOUT = {sparse_csr: sparse_csc, sparse_csc: sparse_csr, sparse_bsr:
 BLOCKED = (sparse_bsr, sparse_bsc)
 
 
+def refuse_blocked(layout):
+    """PyTorch's error for a blocked layout where only CSR and CSC are made (zeros, products)."""
+    raise RuntimeError(
+        f"zeros_sparse_compressed expected sparse compressed (non-block) tensor layout but got Sparse{layout._name[7:].capitalize()}"
+    )
+
+
 def as_blocks(array, blocksize):
     """A matrix (n, m) as its grid of blocks (n / bh, m / bw, bh, bw): [i, j] is block (i, j)."""
     (rows, columns), (height, width) = array.shape, blocksize
@@ -120,6 +127,19 @@ class SparseCompressedArray(SparseArray):
         block_rows, block_columns, height, width = coo.shape
         shape = (block_rows * height, block_columns * width)
         return cls(compressed_indices, plain[order].astype(xp.int64), coo.values[order], shape, layout, (height, width))
+
+    @classmethod
+    def empty(cls, shape, dtype, layout):
+        """A CSR or CSC matrix of ``shape`` storing nothing: ``zeros(n, m, layout=sparse_csr)``."""
+        if layout in BLOCKED:
+            refuse_blocked(layout)
+        if len(shape) != 2:
+            raise RuntimeError(
+                f"torch.zeros: Only batched sparse compressed (non-block) tensors are supported, but got size {list(shape)} "
+                f"(chainrule makes {layout._name} matrices only: give two sizes)"
+            )
+        compressed_indices = xp.zeros(shape[COMPRESSED_DIM[layout]] + 1, dtype=xp.int64)
+        return cls(compressed_indices, xp.zeros(0, dtype=xp.int64), xp.zeros(0, dtype=dtype), shape, layout)
 
     @classmethod
     def from_dense(cls, array, layout, blocksize=None):
@@ -223,10 +243,7 @@ def _product(a, b):
     if not isinstance(a, SparseCompressedArray):
         return a @ b.to_coo()
     if a.blocksize or b.blocksize:
-        blocked = a if a.blocksize else b
-        raise RuntimeError(
-            f"zeros_sparse_compressed expected sparse compressed (non-block) tensor layout but got Sparse{blocked.layout._name[7:].capitalize()}"
-        )
+        refuse_blocked(a.layout if a.blocksize else b.layout)
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     left, right = a.to_coo().coalesce(), b.to_layout(sparse_csr)
