@@ -19,10 +19,11 @@ def test_compressed_sparse_layouts_are_named(lib):
 
 
 def test_no_compressed_sparse_tensor_is_made_silently_dense():
-    for make in (chainrule.zeros, chainrule.empty, chainrule.ones):
-        with pytest.raises(RuntimeError, match="no sparse_csr tensors"):
-            make(2, 3, layout=chainrule.sparse_csr)
-    with pytest.raises(RuntimeError, match="no sparse_bsc tensors"):
+    for make in (chainrule.zeros, chainrule.empty):
+        assert make(2, 3, layout=chainrule.sparse_csr).layout is chainrule.sparse_csr
+    with pytest.raises(RuntimeError, match="no sparse_csr tensor filled"):
+        chainrule.ones(2, 3, layout=chainrule.sparse_csr)
+    with pytest.raises(RuntimeError, match="no sparse_bsc tensor filled"):
         chainrule.full((2,), 1.0, layout=chainrule.sparse_bsc)
 
 

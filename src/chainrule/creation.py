@@ -394,13 +394,16 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-def _no_stored_values(shape, dtype, requires_grad):
-    """What ``zeros`` and ``empty`` give for ``layout=sparse_coo``: a sparse tensor storing nothing."""
-    from chainrule.sparse.coo_array import SparseCOOArray  # noqa: PLC0415 (the sparse package's operations use this module)
-    from chainrule.sparse.tensor import sparse_tensor  # noqa: PLC0415
+def _no_stored_values(shape, dtype, requires_grad, layout):
+    """What ``zeros`` and ``empty`` give for a sparse layout (COO, CSR, CSC): a sparse tensor storing nothing."""
+    from chainrule.sparse.compressed_array import SparseCompressedArray  # noqa: PLC0415 (the sparse package's operations use this module)
+    from chainrule.sparse.coo_array import SparseCOOArray  # noqa: PLC0415
 
-    nothing = SparseCOOArray(xp.zeros((len(shape), 0), dtype=dtypes.int64), xp.zeros((0,), dtype=dtype), shape, coalesced=True)
-    return sparse_tensor(nothing, requires_grad)
+    if layout is memory_layout.sparse_coo:
+        nothing = SparseCOOArray(xp.zeros((len(shape), 0), dtype=dtypes.int64), xp.zeros((0,), dtype=dtype), shape, coalesced=True)
+    else:
+        nothing = SparseCompressedArray.empty(shape, dtype, layout)
+    return tensor_from_array(nothing, requires_grad)
 
 
 def _refuse_sparse_filled(layout, operation):
@@ -416,9 +419,8 @@ def zeros(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
         refuse_pinned_memory()
     shape = size_argument(size, "zeros")
     dtype = _float_dtype(dtype, "zeros")
-    if layout is memory_layout.sparse_coo:
-        return _no_stored_values(shape, dtype, requires_grad)
-    memory_layout.refuse_compressed(layout, "zeros")
+    if layout is memory_layout.sparse_coo or layout in memory_layout.COMPRESSED:
+        return _no_stored_values(shape, dtype, requires_grad, layout)
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     return _from_arguments(xp.zeros(shape, dtype=dtype), requires_grad)
@@ -446,9 +448,8 @@ def empty(*size, dtype=None, layout=None, requires_grad=False, device=None, pin_
     check_memory_format(memory_format, len(shape), "empty", preserve=False)
     order = memory_layout.CHANNELS_LAST_ORDERS.get(memory_format)
     dtype = _float_dtype(dtype, "empty")
-    if layout is memory_layout.sparse_coo:
-        return _no_stored_values(shape, dtype, requires_grad)
-    memory_layout.refuse_compressed(layout, "empty")
+    if layout is memory_layout.sparse_coo or layout in memory_layout.COMPRESSED:
+        return _no_stored_values(shape, dtype, requires_grad, layout)
     if on_meta(device):
         return on_meta_device(shape, dtype, requires_grad)
     make = lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad)  # noqa: E731
@@ -525,8 +526,9 @@ def made_like(input, memory_format, make, shape):
 @public(method=False)
 def zeros_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "zeros_like")
-    if (input.layout if layout is None else layout) is memory_layout.sparse_coo:
-        return _no_stored_values(shape, dtype, requires_grad)
+    layout = input.layout if layout is None else layout
+    if layout is memory_layout.sparse_coo or layout in memory_layout.COMPRESSED:
+        return _no_stored_values(shape, dtype, requires_grad, layout)
     if like_on_meta(input, device):
         return on_meta_device(shape, dtype, requires_grad)
     return made_like(input, memory_format, lambda sizes: _from_arguments(xp.zeros(sizes, dtype=dtype), requires_grad), shape)
@@ -543,8 +545,9 @@ def ones_like(input, dtype=None, layout=None, device=None, requires_grad=False, 
 @public(method=False)
 def empty_like(input, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     shape, dtype = like_shape_and_dtype(input, dtype, memory_format, "empty_like")
-    if (input.layout if layout is None else layout) is memory_layout.sparse_coo:
-        return _no_stored_values(shape, dtype, requires_grad)
+    layout = input.layout if layout is None else layout
+    if layout is memory_layout.sparse_coo or layout in memory_layout.COMPRESSED:
+        return _no_stored_values(shape, dtype, requires_grad, layout)
     if like_on_meta(input, device):
         return on_meta_device(shape, dtype, requires_grad)
     return made_like(input, memory_format, lambda sizes: _from_arguments(xp.empty(sizes, dtype=dtype), requires_grad), shape)

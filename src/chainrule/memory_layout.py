@@ -46,9 +46,9 @@ strided = layout("strided")
 #: ragged dimension its ``offsets`` cut into components.
 jagged = layout("jagged")
 sparse_coo = layout("sparse_coo")
-#: PyTorch's compressed sparse layouts (PyG: ``edge_index.layout == torch.sparse_csr``). chainrule
-#: makes CSR and CSC tensors (``sparse/compressed.py``) but no blocked ones; the creation functions
-#: (``zeros``, ``empty``) make none of them (``refuse_compressed``).
+#: PyTorch's compressed sparse layouts (PyG: ``edge_index.layout == torch.sparse_csr``), whose tensors
+#: are ``sparse/compressed.py``'s; ``zeros`` and ``empty`` make CSR and CSC ones storing nothing, the
+#: filled factories none (``refuse_compressed``).
 sparse_csr, sparse_csc, sparse_bsr, sparse_bsc = (layout(name) for name in ("sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc"))
 COMPRESSED = (sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)
 contiguous_format = memory_format("contiguous_format")
@@ -62,11 +62,12 @@ CHANNELS_LAST_ORDERS = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3,
 
 
 def refuse_compressed(layout, operation):
-    """A clear error for a compressed sparse ``layout``, which chainrule holds no tensor of."""
+    """A clear error for a compressed sparse ``layout`` given to a factory that fills every element
+    (PyTorch's ``ones(layout=sparse_csr)`` makes a CSR tensor that breaks its own invariants)."""
     if layout in COMPRESSED:
         raise RuntimeError(
-            f"{operation}: chainrule has no {layout._name} tensors (compressed sparse layouts); make a dense tensor, or a "
-            f"sparse one with layout=chainrule.sparse_coo"
+            f"{operation}: chainrule makes no {layout._name} tensor filled with a value; make a dense tensor and convert it, "
+            f"x.to_sparse(layout=chainrule.{layout._name})"
         )
 
 
