@@ -110,7 +110,9 @@ def swap_module(module, mapping):
         float_module.qconfig = module.qconfig
         float_module.activation_post_process = module.activation_post_process
         module = float_module
-    return target.from_float(module)
+    swapped = target.from_float(module)
+    swapped.train(module.training)  # a quantized model in evaluation stays so (its LSTM drops out in training only)
+    return swapped
 
 
 @deprecated_in_pytorch
