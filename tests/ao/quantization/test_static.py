@@ -213,3 +213,11 @@ def test_a_residual_block_with_float_functional_quantizes_as_pytorchs():
     without_numbers = lambda text: re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", text)  # noqa: E731
     assert without_numbers(our_text) == without_numbers(their_text.replace("torch.", "chainrule."))
     assert np.abs(our_out - their_out).max() <= 3.01 * step
+
+
+@pytest.mark.parametrize("scale, zero_point", [(0.05, 10), (0.1, 0), (0.01, 3)])
+def test_quantized_relu6_clamps_as_pytorchs(scale, zero_point):
+    values = np.linspace(-3, 9, 50, dtype=np.float32)
+    ours = chainrule.ao.nn.quantized.ReLU6()(chainrule.quantize_per_tensor(chainrule.tensor(values), scale, zero_point, chainrule.quint8))
+    theirs = torch.ao.nn.quantized.ReLU6()(torch.quantize_per_tensor(torch.tensor(values), scale, zero_point, torch.quint8))
+    assert repr(ours) == repr(theirs).replace("torch.", "chainrule.")

@@ -15,6 +15,7 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     nnq.FloatFunctional: nnq.QFunctional,
     nn.Linear: nnq.Linear,
     nn.Conv2d: nnq.Conv2d,
+    nn.ReLU6: nnq.ReLU6,
     nni.ConvReLU2d: nniq.ConvReLU2d,
     nni.LinearReLU: nniq.LinearReLU,
     nnqat.Linear: nnq.Linear,
