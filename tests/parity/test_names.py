@@ -48,7 +48,7 @@ def _because(reason, names):
 
 
 _SPARSE = "the sparse-times-dense products that PyTorch returns sparse (sspaddmm, smm): chainrule's are dense"
-_QUANTIZED = "quantized tensors: an inference-deployment format, not part of learning autodiff"
+_QUANTIZED = "quantized kernels of batch norm and max pooling: chainrule quantizes linear and convolution layers"
 _MEMORY = "storage, pointers, pinning, sharing and strided views of raw memory: NumPy owns the memory"
 _DEVICES = "devices other than the CPU (XPU, MKL-DNN, meta): chainrule computes with NumPy on the CPU"
 
@@ -56,8 +56,7 @@ DELIBERATELY_MISSING = {
     "torch": {
         **_because(
             _QUANTIZED,
-            "quantize_per_tensor quantize_per_channel dequantize fake_quantize_per_channel_affine "
-            "fake_quantize_per_tensor_affine quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
+            "quantized_batch_norm quantized_max_pool1d quantized_max_pool2d",
         ),
         **_because("the C++ ABI PyTorch's binaries were built with: chainrule has no C++ part", "compiled_with_cxx11_abi"),
     },
@@ -65,11 +64,6 @@ DELIBERATELY_MISSING = {
         **_because(
             _SPARSE,
             "sspaddmm smm",
-        ),
-        **_because(
-            _QUANTIZED,
-            "dequantize int_repr qscheme q_scale q_zero_point q_per_channel_scales "
-            "q_per_channel_zero_points q_per_channel_axis",
         ),
         **_because(_MEMORY, "record_stream"),
         **_because(_DEVICES, "xpu to_mkldnn"),
