@@ -94,3 +94,8 @@ def test_qconfigs_print_as_pytorchs():
 def test_torch_quantization_is_the_same_module():
     assert chainrule.quantization.prepare is chainrule.ao.quantization.prepare
     assert chainrule.quantization.QuantStub is chainrule.ao.quantization.QuantStub
+
+
+def test_torch_nn_quantized_is_the_older_name_of_ao_nn_quantized():
+    assert chainrule.nn.quantized.FloatFunctional is chainrule.ao.nn.quantized.FloatFunctional
+    assert chainrule.nn.quantized.dynamic.Linear is chainrule.ao.nn.quantized.dynamic.Linear

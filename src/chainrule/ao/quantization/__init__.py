@@ -16,6 +16,8 @@ Dynamic quantization (weights int8, activations quantized as they arrive)::
 
 Quantization-aware training: ``prepare_qat`` (fake quantizers), train, ``convert``.
 """
+import importlib
+
 from chainrule.ao.quantization.fake_quantize import (
     FakeQuantize,
     FakeQuantizeBase,
@@ -75,6 +77,8 @@ from chainrule.ao.quantization.quantize import (
 )
 from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub, QuantWrapper
 
+
+importlib.import_module("chainrule.nn.quantized")  # torch.nn.quantized, the older name of ao.nn.quantized, with it
 
 __all__ = [
     "DeQuantStub",

@@ -6,3 +6,5 @@ from chainrule.ao.nn.quantized.conv import Conv2d
 from chainrule.ao.nn.quantized.functional_modules import FloatFunctional, QFunctional
 from chainrule.ao.nn.quantized.linear import Linear, LinearPackedParams
 from chainrule.ao.nn.quantized.quantize_modules import DeQuantize, Quantize
+
+__all__ = ["Conv2d", "DeQuantize", "FloatFunctional", "Linear", "LinearPackedParams", "QFunctional", "Quantize", "ReLU6"]
