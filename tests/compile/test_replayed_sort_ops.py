@@ -29,7 +29,7 @@ def values_with_ties(shape, seed, nan=False):
 
 def result_pair(result):
     """(values, indices), or (values, None) for an operation giving one tensor."""
-    return (result.values, result.indices) if hasattr(result, "indices") else (result, None)
+    return (result.values, result.indices) if isinstance(result, tuple) else (result, None)
 
 
 def run_step(operation, array, weights, lib=chainrule):

@@ -7,13 +7,15 @@ of the x86 and FBGEMM engines are chosen by the qconfig (``get_default_qconfig(e
 PyTorch.
 """
 import sys
-import types
+
+from chainrule.module_pickling import PickledByName
 
 supported_engines = ["qnnpack", "onednn", "x86", "fbgemm"]
 
 
-class QuantizedEngine(types.ModuleType):
-    """This module, with ``engine`` a checked property (PyTorch's module is such an object too)."""
+class QuantizedEngine(PickledByName):
+    """This module, with ``engine`` a checked property (PyTorch's module is such an object too),
+    pickled by its name as chainrule's other modules are."""
 
     _engine = "x86"
 
