@@ -211,10 +211,13 @@ class MetaArray(ndarray):
     a meta tensor.
     """
 
-    in_use = False  # whether a meta array was ever made: until then, no result needs the check
+    alive = 0  # how many meta arrays exist: while none does, no result needs the check
 
     def __array_finalize__(self, obj):
-        MetaArray.in_use = True
+        MetaArray.alive += 1
+
+    def __del__(self):
+        MetaArray.alive -= 1
 
     def __setitem__(self, key, value):
         """A write writes nothing: a meta array has no values."""

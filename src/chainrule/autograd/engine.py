@@ -229,7 +229,7 @@ def _run_nodes(roots, pending, dependencies, executed, retain_graph, create_grap
             observer(node, grads, input_grads)
         if not retain_graph:
             node.release()
-        if MetaArray.in_use and any(_is_meta(grad) for grad in grads):  # a backward from a meta tensor: its gradients are meta
+        if MetaArray.alive and any(_is_meta(grad) for grad in grads):  # a backward from a meta tensor: its gradients are meta
             input_grads = [_as_meta(grad) for grad in input_grads]
 
         output_shape, output_dtype = node._output_shape, node._output_dtype

@@ -1096,7 +1096,7 @@ def computed_without_gradient(function, inputs, keywords=None):
     keywords = keywords or {}
     arrays = [each._array for each in inputs]
     result = function(*arrays, **keywords)
-    result = tensor_from_array(meta_if_any(result, arrays) if MetaArray.in_use and type(result) is ndarray else result)
+    result = tensor_from_array(meta_if_any(result, arrays) if MetaArray.alive and type(result) is ndarray else result)
     if _recorder is not None:
         _recorder.computed(result, function, inputs, keywords)
     return result
@@ -1108,7 +1108,7 @@ def shaped_by_values(operation, *inputs):
     ``chainrule.compile`` cannot replay it (what follows was recorded for one shape) and runs
     eagerly; on the meta device, which holds no values, it cannot run (NotImplementedError, as
     PyTorch's meta kernels refuse it)."""
-    if MetaArray.in_use and any(type(getattr(each, "_array", each)) is MetaArray for each in inputs):
+    if MetaArray.alive and any(type(getattr(each, "_array", each)) is MetaArray for each in inputs):
         raise NotImplementedError(
             f"{operation}: the shape of its result depends on the values of a tensor on the 'meta' device, "
             f"which has none; compute it on the CPU"
@@ -1420,7 +1420,7 @@ def _as_output(raw, args, custom=None, keeps_layout=None):
         raw = tensor_from_array(raw)
     else:
         return raw
-    if MetaArray.in_use and type(raw._array) is ndarray:
+    if MetaArray.alive and type(raw._array) is ndarray:
         raw._array = meta_if_any(raw._array, operand_arrays(args))
     if raw._array.base is not None:
         _mark_view(raw, args)

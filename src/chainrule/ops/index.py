@@ -774,7 +774,7 @@ def getitem(x, key):
     PyTorch. ``x[[0, 2]]`` of shape (3, 4) -> (2, 4); ``x[x > 0]`` -> a 1-D tensor of the positives.
     """
     normalized, repeats = _normalize_key(key, x._array.shape)
-    if (function_module._recorder is not None or MetaArray.in_use) and _holds_mask(normalized):
+    if (function_module._recorder is not None or MetaArray.alive) and _holds_mask(normalized):
         shaped_by_values("x[mask] (a boolean mask)", *normalized)  # as many elements as the mask holds True
     kind = _kind_of_read(normalized, x._array.shape)
     if kind is Alias and type(key) is slice:  # PyTorch slices by a lone slice even when it keeps all of x: x[:]
