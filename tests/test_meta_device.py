@@ -347,6 +347,8 @@ def test_elementwise_operations_products_and_reductions_keep_meta_without_alloca
     lambda lib, x: lib.nn.functional.interpolate(x[None], scale_factor=2),
     lambda lib, x: lib.nn.functional.unfold(x[None, None], 2),
     lambda lib, x: x.repeat_interleave(2, dim=0),
+    lambda lib, x: x.repeat_interleave(lib.ones(8, dtype=lib.int64, device="meta"), dim=0, output_size=8),
+    lambda lib, x: lib.repeat_interleave(lib.ones(8, dtype=lib.int64, device="meta"), output_size=11),
     lambda lib, x: x[lib.tensor([0, 2], device="meta")],
     lambda lib, x: x.gather(1, lib.zeros(8, 1, dtype=lib.int64, device="meta")),
     lambda lib, x: lib.nn.functional.one_hot(lib.zeros(3, dtype=lib.int64, device="meta"), 4),
@@ -384,6 +386,8 @@ def test_meta_tensors_print_as_pytorchs(call):
     lambda lib: lib.ones(3, device="meta").masked_select(lib.ones(3, device="meta") > 0),
     lambda lib: lib.ones(3, device="meta")[lib.ones(3, device="meta") > 0],
     lambda lib: lib.bincount(lib.zeros(3, dtype=lib.int64, device="meta")),
+    lambda lib: lib.repeat_interleave(lib.ones(3, dtype=lib.int64, device="meta")),
+    lambda lib: lib.ones(3, device="meta").repeat_interleave(lib.ones(3, dtype=lib.int64, device="meta")),
     lambda lib: lib.zeros(2, device="cuda:0"),
     lambda lib: lib.nn.Linear(2, 2, device="cuda"),
 ])

@@ -28,7 +28,7 @@ from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.creation import checked_dtype, integer_argument
 from chainrule.memory_layout import contiguous_format
-from chainrule.backend import MetaArray, add_at, as_array, combine_at, element_strides, is_writable, ndarray, strided_view, xp
+from chainrule.backend import MetaArray, add_at, as_array, combine_at, element_strides, is_writable, meta_array, ndarray, strided_view, xp
 from chainrule.ops import shape
 from chainrule.ops.broadcast import broadcast_shapes, broadcast_to, expand
 from chainrule.ops.elementwise import Where, broadcasting, clone, selected
@@ -1667,6 +1667,8 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
                 f"\"repeat_interleave_cpu\" not implemented for '{dtypes.scalar_type_name(x._array.dtype)}' (the counts are integers)"
             )
         counts = x._array
+        if type(counts) is MetaArray:
+            return tensor_from_array(_positions_for_meta_counts(output_size))
         if counts.size and counts.min() < 0:
             raise RuntimeError("repeats can not be negative")
         _check_output_size(int(counts.sum()), output_size)
@@ -1685,6 +1687,8 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
             f"repeats must have the same size as input along dim, but got repeats.size(0) = {counts.size} "
             f"and input.size({dim}) = {size}"
         )
+    if type(counts) is MetaArray:
+        return IndexSelect.apply(x, tensor_from_array(_positions_for_meta_counts(output_size)), dim)
     if counts.size and counts.min() < 0:
         raise RuntimeError(f"repeats can not be negative (got {counts.tolist()})")
     positions = xp.repeat(xp.arange(size, dtype=dtypes.int64), counts if counts.size == size else int(counts[0]))
@@ -1709,6 +1713,14 @@ def _each_repeated(x, repeats, dim, output_size):
     expanded = expand(spread, *sizes[: dim + 1], repeats, *sizes[dim + 1 :])
     copied = clone(expanded, memory_format=contiguous_format)
     return shape.view(copied, *sizes[:dim], sizes[dim] * repeats, *sizes[dim + 1 :])
+
+
+def _positions_for_meta_counts(output_size):
+    """The positions repeated by counts on the meta device, which hold no values: ``output_size``
+    alone says how many (PyTorch's RuntimeError without it)."""
+    if output_size is None:
+        raise RuntimeError("cannot repeat_interleave a meta tensor without output_size")
+    return meta_array((output_size,), dtypes.int64)
 
 
 def _check_output_size(required, output_size):
