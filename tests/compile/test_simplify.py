@@ -467,3 +467,16 @@ def test_conjugates_go_from_a_real_program_and_stay_in_a_complex_one():
         for _ in range(2):
             np.testing.assert_array_equal(compiled(weight, x).numpy(), eager)
         assert ("conj" in compiled.code) == (kind == chainrule.complex64)
+
+
+def test_a_tuple_assignment_is_split_only_where_no_value_reads_a_name_assigned_before_it():
+    """``(a, b), c = (x, y), a`` reads the old ``a``: assigned one by one, ``c`` would get ``x``."""
+    lines = [
+        (1, "a = start", None),
+        (1, "(a, b), c = ((x, y), a)", None),
+        (1, "d, e = (x, y)", None),
+        (1, "return (a, b, c, d, e)", None),
+    ]
+    (plain, simplified), code = run(lines, {"start": 1.0, "x": 2.0, "y": 3.0})
+    assert plain == simplified == (2.0, 3.0, 1.0, 2.0, 3.0)
+    assert "d, e =" not in code  # the plain one is split (then known: read as x and y)

@@ -551,9 +551,9 @@ class _Pass:
             return None
         if not all(_simple(item) for item in value.elts):
             return None
-        assigned = {ast.unparse(item) for item in target.elts}
-        if any(ast.unparse(node) in assigned for item in value.elts for node in nodes(item)):
-            return None
+        assigned = {node.id for item in target.elts for node in nodes(item) if type(node) is ast.Name and type(node.ctx) is ast.Store}
+        if any(type(node) is ast.Name and node.id in assigned for item in value.elts for node in nodes(item)):
+            return None  # a value read after a target assigned it: assigned one by one, it would read the new value
         split = [ast.copy_location(ast.Assign([one], item, lineno=0), statement) for one, item in zip(target.elts, value.elts)]
         for assignment in split:
             _rewritten(assignment)
