@@ -91,13 +91,13 @@ class MersenneTwister:
         """The next ``count`` 64-bit values (``random64()``): two outputs each, the first high."""
         return _joined_in_pairs(self.words(2 * count))
 
-    def peek_words64(self, count):
-        """The next ``count`` 64-bit values, the state left as it was (``words64`` then takes them):
-        for samplers that use an unknown number of them, read ahead in blocks."""
-        state = self._twister.state
-        words = self._twister.random_raw(2 * count)
-        self._twister.state = state
-        return _joined_in_pairs(words)
+    def read_ahead(self):
+        """A reader of the 64-bit values to come, the engine left where it is: each ``read(count)``
+        gives the next ``count`` of them, from a copy of the twister (``words64`` then takes those
+        used). For samplers that use an unknown number of values, read in blocks."""
+        state = self._twister.state["state"]
+        copy = mersenne_twister(state["key"], int(state["pos"]))
+        return lambda count: _joined_in_pairs(copy.random_raw(2 * count))
 
     def state_bytes(self):
         """The state as PyTorch's 5056 bytes."""

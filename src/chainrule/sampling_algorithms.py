@@ -278,20 +278,21 @@ class _Draws:
     (binomial, Poisson, gamma): ``uniform()`` (53 bits of a 64-bit value) and ``normal()`` (its
     ``normal_distribution<double>``: Box-Muller on two uniforms, r = √(-2 log1p(-u2)), θ = 2π u1,
     r cos θ returned and r sin θ kept for the next). The values are read ahead in blocks without
-    advancing the engine; ``done()`` advances it by exactly the values used and leaves the kept
+    advancing the engine (``read_ahead``); ``done()`` advances it by exactly the values used and leaves the kept
     normal in it, as PyTorch's generator keeps it."""
 
     _BLOCK = 1024
 
     def __init__(self, engine):
         self.engine, self.used, self.values = engine, 0, []
+        self.read = engine.read_ahead()
         self.kept_normal = engine.next_double_normal
 
     def uniform(self):
-        if self.used == len(self.values):
-            self.values += (self.engine.peek_words64(self.used + self._BLOCK)[self.used :] & xp.uint64((1 << 53) - 1)).tolist()
+        if self.used == len(self.values):  # the next block: each value's low 53 bits times 2^-53 (exact in float64)
+            self.values += ((self.read(self._BLOCK) & xp.uint64((1 << 53) - 1)).astype(xp.float64) * 2.0**-53).tolist()
         self.used += 1
-        return self.values[self.used - 1] * 2.0**-53
+        return self.values[self.used - 1]
 
     def normal(self):
         if self.kept_normal is not None:
