@@ -115,8 +115,8 @@ def test_random_geometries_pass_gradcheck(seed):
     checked = 0
     while checked < 12:
         shape, arguments, outs = _random_call(rng)
-        if min(outs) < 1 or np.prod(shape) > 300:
-            continue
+        if min(outs) < 1 or np.prod(shape) > 300 or np.prod(shape[:2]) * np.prod(outs) > 300:
+            continue  # (gradcheck's cost: two calls per input element, two backward passes per output element)
         checked += 1
         x = chainrule.tensor(rng.standard_normal(shape), requires_grad=True)
         assert chainrule.autograd.gradcheck(lambda t: chainrule.nn.functional.interpolate(t, **arguments), [x], eps=1e-6, atol=1e-5, rtol=1e-3)
