@@ -554,6 +554,12 @@ def can_cast(from_, to):
     but floating to integer, and anything but bool to bool (a narrower dtype of the same kind may)."""
     source = _expect_dtype(from_, "can_cast", "from_", 1)
     target = _expect_dtype(to, "can_cast", "to", 2)
-    if source.kind in "fc" and target.kind in "iub" or source.kind == "c" and target.kind == "f":
+    return castable_kinds(source.kind, target.kind)
+
+
+def castable_kinds(source, target):
+    """``can_cast`` for the NumPy kinds of two dtypes ("b", "u", "i", "f", "c"): what an in-place
+    operation checks on every write, without making the dtypes."""
+    if source in "fc" and target in "iub" or source == "c" and target == "f":
         return False
-    return not (target.kind == "b" and source.kind != "b")
+    return not (target == "b" and source != "b")

@@ -290,7 +290,7 @@ def records_in_place(tensor, args):
 
 def check_castable(result, target):
     """PyTorch's refusal to write a result into a tensor of a lower kind (float into int)."""
-    if not dtypes.can_cast(dtypes.of(result._array.dtype), dtypes.of(target._array.dtype)):
+    if not dtypes.castable_kinds(result._array.dtype.kind, target._array.dtype.kind):
         raise RuntimeError(
             f"result type {dtypes.scalar_type_name(result._array.dtype)} can't be cast to the desired "
             f"output type {dtypes.scalar_type_name(target._array.dtype)} (write into a tensor of the result's "
