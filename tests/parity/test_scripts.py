@@ -26,6 +26,7 @@ A script that stops today at a name chainrule lacks is marked ``xfail(strict=Tru
 it needs: it turns into an XPASS failure the day the names land, and the mark must go.
 """
 import functools
+import os
 import re
 
 import pytest
@@ -46,8 +47,10 @@ _TOKEN = re.compile(rf"{_NUMBER}|nan|inf|\w+|[^\w\s]")
 
 
 #: The scripts run in this many batches, each batch's tests on one worker (``xdist_group``) and each
-#: library once per batch: one batch of all of them kept one worker busy for 80 s at the suite's end.
-BATCHES = 4
+#: library once per batch: under pytest-xdist, one batch of all of them kept one worker busy for 80 s
+#: at the suite's end. Without it (``scripts/run_tests.py``), every batch would run in the one process
+#: anyway, and each would import chainrule again (1.2 s with every module the aliases name).
+BATCHES = 4 if "PYTEST_XDIST_WORKER" in os.environ else 1
 
 
 def batch_of(script):
