@@ -263,14 +263,17 @@ def rrelu_slopes(engine, x, lower, upper):
     return slopes.reshape(x.shape)
 
 
-def _each_element(engine, sample, *parameters):
+def _each_element(engine, sample, *parameters, shaped_as=None):
     """``sample(draws, *values)`` for the elements of ``parameters`` (arrays of one shape) taken
     together in row-major order, as ATen's serial kernels visit them, the values NumPy scalars of
-    their dtype, all from one ``_Draws``: an array of the first parameter's shape and dtype."""
+    their dtype (Python's for lists), all from one ``_Draws``: an array of the shape and dtype of
+    ``shaped_as`` (by default the first parameter)."""
+    shaped_as = parameters[0] if shaped_as is None else shaped_as
     draws = _Draws(engine)
-    samples = [sample(draws, *values) for values in zip(*(parameter.reshape(-1) for parameter in parameters))]
+    columns = (parameter if type(parameter) is list else parameter.reshape(-1) for parameter in parameters)
+    samples = [sample(draws, *values) for values in zip(*columns)]
     draws.done()
-    return xp.asarray(samples, dtype=parameters[0].dtype).reshape(parameters[0].shape)
+    return xp.asarray(samples, dtype=shaped_as.dtype).reshape(shaped_as.shape)
 
 
 class _Draws:
@@ -383,11 +386,11 @@ def poisson(engine, rates):
     """PyTorch's ``poisson`` on the CPU: element after element (row-major), each in float64 from
     its rate λ: for λ ≥ 10 Hörmann's transformed rejection (PTRS), else the count of uniforms
     whose running product stays above e^-λ."""
-    return _each_element(engine, _poisson_one, xp.asarray(rates))
+    rates = xp.asarray(rates)
+    return _each_element(engine, _poisson_one, rates.reshape(-1).tolist(), shaped_as=rates)  # (all of it in float64)
 
 
 def _poisson_one(draws, rate):
-    rate = float(rate)  # (all of it in float64)
     if rate >= 10:
         root, log_rate = math.sqrt(rate), math.log(rate)
         b = 0.931 + 2.53 * root
@@ -419,9 +422,18 @@ def standard_gamma(engine, concentrations):
     """PyTorch's ``_standard_gamma`` on the CPU: Gamma(α, 1) for each α, element after element
     (row-major), by Marsaglia and Tsang's method (a normal x and a uniform u per try; α < 1 is
     boosted to α + 1 and scaled by u^(1/α)), the uniforms 53-bit, the normals PyTorch's single
-    ``normal_distribution<double>`` draws; α and the constants computed from it in α's dtype, the
-    rest in float64, as ATen computes them; at least the dtype's smallest normal number."""
-    samples = _each_element(engine, _gamma_one, xp.asarray(concentrations))
+    ``normal_distribution<double>`` draws; α and the constants computed from it in α's dtype (here
+    for all elements at once: the same correctly rounded operations), the rest in float64, as ATen
+    computes them; at least the dtype's smallest normal number."""
+    alphas = xp.asarray(concentrations)
+    kind = alphas.dtype.type
+    flat = alphas.reshape(-1)
+    boosted = flat < 1
+    with ignoring_float_errors():  # 1/α for α = 0, whose sample is 0 without a draw
+        exponents = (kind(1.0) / flat).astype(xp.float64)  # of the uniform that scales a boosted α's sample
+        d = (xp.where(boosted, flat + kind(1.0), flat) - kind(_ONE_THIRD)).astype(xp.float64)
+    constants = (boosted.tolist(), (flat == 0).tolist(), exponents.tolist(), d.tolist())
+    samples = _each_element(engine, _gamma_one, *constants, shaped_as=alphas)
     return xp.maximum(samples, xp.finfo(samples.dtype).tiny)
 
 
@@ -430,15 +442,14 @@ _ONE_THIRD = float(float32(1.0) / float32(3.0))
 _SQUEEZE = float(float32(0.0331))
 
 
-def _gamma_one(draws, alpha):
-    kind = type(alpha)
+def _gamma_one(draws, boosted, zero, exponent, d):
+    """One sample of Gamma(α, 1), from what ``standard_gamma`` computed of α: whether α < 1 was
+    boosted, whether α is 0, 1/α, and d = α (boosted) - 1/3."""
     scale = 1.0
-    if alpha < 1:
-        if alpha == 0:
+    if boosted:
+        if zero:
             return 0.0
-        scale *= (1.0 - draws.uniform()) ** float(kind(1.0) / alpha)
-        alpha = kind(alpha + kind(1.0))
-    d = float(alpha - kind(_ONE_THIRD))
+        scale *= (1.0 - draws.uniform()) ** exponent
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
         while True:
