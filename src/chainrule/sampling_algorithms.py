@@ -263,14 +263,12 @@ def rrelu_slopes(engine, x, lower, upper):
     return slopes.reshape(x.shape)
 
 
-def _each_element(engine, sample, *parameters, shaped_as=None):
-    """``sample(draws, *values)`` for the elements of ``parameters`` (arrays of one shape) taken
-    together in row-major order, as ATen's serial kernels visit them, the values NumPy scalars of
-    their dtype (Python's for lists), all from one ``_Draws``: an array of the shape and dtype of
-    ``shaped_as`` (by default the first parameter)."""
-    shaped_as = parameters[0] if shaped_as is None else shaped_as
+def _each_element(engine, sample, shaped_as, *columns):
+    """``sample(draws, *values)`` for each element, ``columns`` holding its values in row-major
+    order, as ATen's serial kernels visit them (a flattened array's NumPy scalars, where a sampler
+    computes in the parameters' dtype; a list's Python floats), all from one ``_Draws``: an array
+    of the shape and dtype of ``shaped_as``."""
     draws = _Draws(engine)
-    columns = (parameter if type(parameter) is list else parameter.reshape(-1) for parameter in parameters)
     samples = [sample(draws, *values) for values in zip(*columns)]
     draws.done()
     return xp.asarray(samples, dtype=shaped_as.dtype).reshape(shaped_as.shape)
@@ -281,8 +279,8 @@ class _Draws:
     (binomial, Poisson, gamma): ``uniform()`` (53 bits of a 64-bit value) and ``normal()`` (its
     ``normal_distribution<double>``: Box-Muller on two uniforms, r = √(-2 log1p(-u2)), θ = 2π u1,
     r cos θ returned and r sin θ kept for the next). The values are read ahead in blocks without
-    advancing the engine (``read_ahead``); ``done()`` advances it by exactly the values used and leaves the kept
-    normal in it, as PyTorch's generator keeps it."""
+    advancing the engine (``read_ahead``); ``done()`` advances it by exactly the values used and
+    leaves the kept normal in it, as PyTorch's generator keeps it."""
 
     _BLOCK = 1024
 
@@ -317,7 +315,8 @@ def binomial(engine, counts, probabilities):
     count · min(p, 1 - p) < 10 (the number of geometric waiting times, ⌈log u / log(1 - p)⌉, that
     fit in count trials), else Kachitvichyanukul and Schmeiser's BTRS rejection; for p > ½ the
     failures are drawn. Count and p in their dtype, the rest in float64, as ATen computes them."""
-    return _each_element(engine, _binomial_one, xp.asarray(counts), xp.asarray(probabilities))
+    counts, probabilities = xp.asarray(counts), xp.asarray(probabilities)
+    return _each_element(engine, _binomial_one, counts, counts.reshape(-1), probabilities.reshape(-1))
 
 
 def _binomial_one(draws, count, p):
@@ -387,7 +386,7 @@ def poisson(engine, rates):
     its rate λ: for λ ≥ 10 Hörmann's transformed rejection (PTRS), else the count of uniforms
     whose running product stays above e^-λ."""
     rates = xp.asarray(rates)
-    return _each_element(engine, _poisson_one, rates.reshape(-1).tolist(), shaped_as=rates)  # (all of it in float64)
+    return _each_element(engine, _poisson_one, rates, rates.reshape(-1).tolist())  # (all of it in float64)
 
 
 def _poisson_one(draws, rate):
@@ -433,7 +432,7 @@ def standard_gamma(engine, concentrations):
         exponents = (kind(1.0) / flat).astype(xp.float64)  # of the uniform that scales a boosted α's sample
         d = (xp.where(boosted, flat + kind(1.0), flat) - kind(_ONE_THIRD)).astype(xp.float64)
     constants = (boosted.tolist(), (flat == 0).tolist(), exponents.tolist(), d.tolist())
-    samples = _each_element(engine, _gamma_one, *constants, shaped_as=alphas)
+    samples = _each_element(engine, _gamma_one, alphas, *constants)
     return xp.maximum(samples, xp.finfo(samples.dtype).tiny)
 
 
