@@ -8,10 +8,13 @@ it ends (36,000 here) and takes its CPU time from them, and makes each worker co
 tests/ops ran in 101 s under ``-n 2`` and in 82 s as two plain processes on halves of its files.
 The halves are balanced by how long each file took (``tests/durations.json``, written by
 ``--record``: refresh it when files grow or are added; a file not listed there counts as the
-median file). Each process prints to a log of its own; the first is shown as it runs, the second
-once it is done, then one line for both. The exit status is the first failing process's.
+median file). Both also collect ``SHARED`` and run it last, each of its tests in whichever process
+claims it first (``claimed`` in tests/conftest.py): it fills the time one half leaves the other,
+so that they end together. Each process prints to a log of its own; the first is shown as it
+runs, the second once it is done, then one line for both. The exit status is the first failing process's.
 """
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DURATIONS = ROOT / "tests" / "durations.json"
 PROCESSES = 2
+#: Test files both processes run last, their work claimed a batch at a time: the teaching scripts
+#: (a fifth of the suite), whose batches of a few seconds each let the processes end together.
+SHARED = ["tests/parity/test_scripts.py"]
 
 
 def test_files():
@@ -60,12 +66,16 @@ def main(record=False):
     with tempfile.TemporaryDirectory() as folder:
         logs = [Path(folder, f"process{index}.log") for index in range(PROCESSES)]
         reports = [Path(folder, f"process{index}.xml") for index in range(PROCESSES)]
+        claims = Path(folder, "claims")
+        claims.mkdir()
+        environment = dict(os.environ, CHAINRULE_TEST_CLAIMS=str(claims))
         processes = []
-        for files, log, report in zip(shares(test_files(), durations), logs, reports):
+        own = [file for file in test_files() if file not in SHARED]
+        for files, log, report in zip(shares(own, durations), logs, reports):
             # (the report of each test's time only where it is recorded: it costs 0.14 ms a test)
-            command = [sys.executable, "-u", "-m", "pytest", *([f"--junitxml={report}"] if record else []), *files]
+            command = [sys.executable, "-u", "-m", "pytest", *([f"--junitxml={report}"] if record else []), *files, *SHARED]
             with log.open("w") as writing:  # the process writes through its own copy of the file
-                processes.append(subprocess.Popen(command, cwd=ROOT, stdout=writing, stderr=subprocess.STDOUT))
+                processes.append(subprocess.Popen(command, cwd=ROOT, env=environment, stdout=writing, stderr=subprocess.STDOUT))
         try:
             statuses = [_shown_while_running(processes[0], logs[0])] + [process.wait() for process in processes[1:]]
         except KeyboardInterrupt:

@@ -17,13 +17,16 @@ another machine only makes PyTorch run there):
     python tests/parity/script_outputs.py            (every script whose recording for this machine is missing or stale)
     python tests/parity/script_outputs.py --all      (every script, for this machine)
 """
+import atexit
 import functools
 import hashlib
 import json
 import os
 import re
+import select
 import subprocess
 import sys
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -118,19 +121,59 @@ def _write(script, kept):
 
 
 def printed(library, scripts):
-    """What each of ``scripts`` prints with ``library`` ("torch" or "chainrule"), all run in one
-    process (one import of the library): ``{path: {"stdout": ..., "error": traceback or None}}``."""
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]))
-    # The scripts' matrices are tiny and pytest-xdist already keeps every core busy: BLAS threads
-    # would only wait for one another (a script took 2.9 s with them, 0.7 s without).
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        environment.setdefault(variable, "1")
-    completed = subprocess.run(
-        [sys.executable, str(HERE / "run_script.py"), library, "--json", *map(str, scripts)],
-        capture_output=True, text=True, timeout=600, env=environment, cwd=HERE,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.splitlines()[-1])
+    """What each of ``scripts`` prints with ``library`` ("torch" or "chainrule"), run one after another
+    by this process's ``script_server.py`` for the library (started at the first call: one import
+    of the library for all): ``{path: {"stdout": ..., "error": traceback or None}}``."""
+    if library not in _servers or not _servers[library].running():
+        _servers[library] = _ScriptServer(library)
+    return _servers[library].printed(scripts)
+
+
+_servers = {}  # library -> its script server
+
+
+class _ScriptServer:
+    """``script_server.py`` for a library, running in a process of its own until this one ends."""
+
+    BATCH_SECONDS = 600  # the most a batch of scripts may take
+
+    def __init__(self, library):
+        environment = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SOURCE), os.environ.get("PYTHONPATH", "")]))
+        # The scripts' matrices are tiny and the suite already keeps every core busy: BLAS threads
+        # would only wait for one another (a script took 2.9 s with them, 0.7 s without).
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            environment.setdefault(variable, "1")
+        self.library = library
+        self.errors = tempfile.TemporaryFile("w+")  # warnings, progress bars: a full pipe would stop it
+        self.process = subprocess.Popen(
+            [sys.executable, str(HERE / "script_server.py"), library],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True, env=environment, cwd=HERE,
+        )
+        atexit.register(self.stop)
+
+    def running(self):
+        return self.process.poll() is None
+
+    def printed(self, scripts):
+        self.process.stdin.write(json.dumps(list(map(str, scripts))) + "\n")
+        self.process.stdin.flush()
+        ready, _, _ = select.select([self.process.stdout], [], [], self.BATCH_SECONDS)
+        answer = self.process.stdout.readline() if ready else ""
+        if not answer:
+            self.process.kill()
+            self.errors.seek(0)
+            raise AssertionError(
+                f"the script server for {self.library} gave no answer in {self.BATCH_SECONDS} s:\n{self.errors.read()[-3000:]}"
+            )
+        return json.loads(answer)
+
+    def stop(self):
+        """Its requests ended: it returns (or is ended, if it does not within 10 s)."""
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def record(scripts):

@@ -5,10 +5,10 @@ data) runs through ``run_script.py`` with every ``torch`` module name aliased to
 output is compared with what it prints with PyTorch: PyTorch's output as recorded in
 ``pytorch_printed/`` (``script_outputs.py``: recorded by PyTorch itself, and counted only while
 the script, its helpers and the versions are those it was recorded with), else PyTorch's run.
-chainrule runs the scripts of a batch in one subprocess (importing it once per batch, not once per
-script), the tests of a batch sharing one worker (``xdist_group``). Both draw their random numbers natively from the same seed (chainrule's
-generator is PyTorch's: the same Mersenne Twister and sampling arithmetic), so their printed
-output must agree:
+chainrule runs the scripts in one subprocess per test process (importing it once, not once per
+script), a batch at a time (``BATCH``). Both draw their random numbers natively from the same
+seed (chainrule's generator is PyTorch's: the same Mersenne Twister and sampling arithmetic), so
+their printed output must agree:
 
 - token by token, ignoring whitespace (a line may break at another column, since ``chainrule.`` and
   ``torch.`` differ in length), after writing ``chainrule`` as ``torch`` and dropping object
@@ -26,12 +26,13 @@ A script that stops today at a name chainrule lacks is marked ``xfail(strict=Tru
 it needs: it turns into an XPASS failure the day the names land, and the mark must go.
 """
 import functools
-import os
 import re
 
 import pytest
 
 from tests.parity.script_outputs import ADDRESS, SCRIPTS, printed, recorded, recorded_elsewhere
+
+pytestmark = pytest.mark.claimed("teaching_scripts_checks")  # (each script's test: its batch's key)
 
 RTOL = 1e-3
 ATOL = 1e-4
@@ -46,22 +47,23 @@ _NUMBER = r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?"
 _TOKEN = re.compile(rf"{_NUMBER}|nan|inf|\w+|[^\w\s]")
 
 
-#: The scripts run in this many batches, each batch's tests on one worker (``xdist_group``) and each
-#: library once per batch: under pytest-xdist, one batch of all of them kept one worker busy for 80 s
-#: at the suite's end. Without it (``scripts/run_tests.py``), every batch would run in the one process
-#: anyway, and each would import chainrule again (1.2 s with every module the aliases name).
-BATCHES = 4 if "PYTEST_XDIST_WORKER" in os.environ else 1
+#: The scripts run in batches of this many, handed to the library's script server (one per test
+#: process: ``script_outputs.printed``) at a batch's first test. Each batch is one ``xdist_group``
+#: under pytest-xdist, and one ``claimed`` key under ``scripts/run_tests.py``: its two processes
+#: take the batches as each becomes free, and so end together (a few seconds apart), the scripts
+#: last in both.
+BATCH = 8
 
 
 def batch_of(script):
-    return SCRIPTS.index(script) % BATCHES
+    return SCRIPTS.index(script) // BATCH
 
 
 @functools.lru_cache(maxsize=None)
 def outputs(library, batch):
     """What each script of ``batch`` prints with ``library``: ``{path: {"stdout": ..., "error": ...}}``;
     for PyTorch, its recorded output where that counts, run only for the other scripts."""
-    scripts = [script for script in SCRIPTS if batch_of(script) == batch]
+    scripts = SCRIPTS[batch * BATCH : (batch + 1) * BATCH]
     if library == "chainrule":
         return printed(library, scripts)
     known = {str(script): {"stdout": recorded(script), "error": None} for script in scripts}
@@ -119,7 +121,8 @@ def first_difference(ours, theirs):
 
 def _parameters():
     for script in SCRIPTS:
-        marks = [pytest.mark.xdist_group(f"teaching_scripts_{batch_of(script)}")]
+        group = f"teaching_scripts_{batch_of(script)}"
+        marks = [pytest.mark.xdist_group(group), pytest.mark.claimed(group)]
         if script.name in NEEDS:
             marks.append(pytest.mark.xfail(strict=True, reason=f"needs {NEEDS[script.name]}"))
         yield pytest.param(script, id=script.stem, marks=marks)
