@@ -5,10 +5,12 @@
 Each line it reads on standard input is a JSON list of script paths; for each it runs them as
 ``run_script.py LIBRARY --json`` does (one after another, each from the same seeds and settings)
 and answers with one line, their outputs as JSON. Whatever else reaches its standard output (a C
-library's or a child process's writes) goes to its standard error instead: the answers stay one
-line each. ``script_outputs.printed`` starts one per library and test process:
-the scripts can then be handed out a few at a time (to whichever test process is free) without
-importing the library again for each handful (1.2 s with every module the aliases name).
+library's or a child process's writes) goes to its standard error instead, so that the answers
+stay one line each; a script that reads its standard input reads nothing.
+
+``script_outputs.printed`` starts one per library and test process: the scripts can then be
+handed out a few at a time (to whichever test process is free) without importing the library
+again for each handful (1.2 s with every module the aliases name).
 """
 import contextlib
 import io
@@ -19,10 +21,12 @@ import sys
 import run_script
 
 def serve(library):
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray writes to fd 1 go to stderr from now on
+    requests, answers = os.fdopen(os.dup(0)), os.fdopen(os.dup(1), "w")
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # a script that reads its input reads nothing, not the requests
+    sys.stdin = open(os.devnull)
+    os.dup2(2, 1)  # stray writes to fd 1 go to stderr from now on
     reset = run_script.prepare(library)
-    for request in sys.stdin:
+    for request in requests:
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             run_script.run_each_capturing(json.loads(request), reset)
