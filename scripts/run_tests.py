@@ -9,12 +9,11 @@ tests/ops ran in 101 s under ``-n 2`` and in 82 s as two plain processes on halv
 The halves are balanced by how long each file took (``tests/durations.json``, written by
 ``--record``: refresh it when files grow or are added; a file not listed there counts as the
 median file). Both also collect ``SHARED`` and run it last, each of its tests in whichever process
-claims it first (``claimed`` in tests/conftest.py): it fills the time one half leaves the other,
+claims it first (``tests/claims.py``): it fills the time one half leaves the other,
 so that they end together. Each process prints to a log of its own; the first is shown as it
 runs, the second once it is done, then one line for both. The exit status is the first failing process's.
 """
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -68,14 +67,16 @@ def main(record=False):
         reports = [Path(folder, f"process{index}.xml") for index in range(PROCESSES)]
         claims = Path(folder, "claims")
         claims.mkdir()
-        environment = dict(os.environ, CHAINRULE_TEST_CLAIMS=str(claims))
         processes = []
         own = [file for file in test_files() if file not in SHARED]
         for files, log, report in zip(shares(own, durations), logs, reports):
             # (the report of each test's time only where it is recorded: it costs 0.14 ms a test)
-            command = [sys.executable, "-u", "-m", "pytest", *([f"--junitxml={report}"] if record else []), *files, *SHARED]
+            command = [
+                sys.executable, "-u", "-m", "pytest", "-p", "tests.claims", f"--claims={claims}",
+                *([f"--junitxml={report}"] if record else []), *files, *SHARED,
+            ]
             with log.open("w") as writing:  # the process writes through its own copy of the file
-                processes.append(subprocess.Popen(command, cwd=ROOT, env=environment, stdout=writing, stderr=subprocess.STDOUT))
+                processes.append(subprocess.Popen(command, cwd=ROOT, stdout=writing, stderr=subprocess.STDOUT))
         try:
             statuses = [_shown_while_running(processes[0], logs[0])] + [process.wait() for process in processes[1:]]
         except KeyboardInterrupt:

@@ -18,17 +18,13 @@ def pytest_configure(config):
     """One compute thread per test process, PyTorch's and NumPy's BLAS alike. The suite runs one
     worker per core (``-n 2`` on CI's two): a second thread per library only competes with the other
     worker, and an OpenMP or BLAS barrier then waits on a thread that is not running (PyTorch's
-    bfloat16 products in Muon's tests took 5 s instead of 0.04 s under load). And the ``claimed``
-    marker (``pytest_runtest_protocol`` below)."""
+    bfloat16 products in Muon's tests took 5 s instead of 0.04 s under load)."""
     import torch
 
     import chainrule
 
     torch.set_num_threads(1)
     chainrule.set_num_threads(1)
-    config.addinivalue_line(
-        "markers", "claimed(key): run by whichever of scripts/run_tests.py's processes claims key first"
-    )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,29 +40,6 @@ def pytest_collection(session):
     finally:
         gc.freeze()
         gc.enable()
-
-
-#: Where ``scripts/run_tests.py``'s processes claim work that both collect (unset in other runs):
-#: the tests marked ``claimed(key)`` run in the process that creates the folder ``key`` there first.
-_CLAIMS = os.environ.get("CHAINRULE_TEST_CLAIMS")
-_claimed = {}  # key -> whether this process claimed it
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item, nextitem):
-    """A test marked ``claimed(key)`` that the other process claimed is left to it: not run, not
-    reported here (its fixtures are set up and torn down where it runs)."""
-    marker = item.get_closest_marker("claimed") if _CLAIMS else None
-    if marker is None:
-        return None
-    key = marker.args[0]
-    if key not in _claimed:
-        try:
-            os.mkdir(os.path.join(_CLAIMS, key))
-            _claimed[key] = True
-        except FileExistsError:
-            _claimed[key] = False
-    return None if _claimed[key] else True
 
 
 _seeded = {"engine": None, "version": None}  # the global engine as the last seeding left it
