@@ -308,7 +308,7 @@ def sleepy(lib, slow_index, seconds):
 
 def test_timeout_raises_like_torch():
     for lib in (chainrule, torch):
-        loader = lib.utils.data.DataLoader(sleepy(lib, 0, 1.5), batch_size=None, num_workers=1, timeout=0.3)
+        loader = lib.utils.data.DataLoader(sleepy(lib, 0, 0.8), batch_size=None, num_workers=1, timeout=0.3)
         with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.3 seconds"):
             list(loader)
 
