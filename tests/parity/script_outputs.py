@@ -174,6 +174,7 @@ class _ScriptServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.errors.close()
 
 
 def record(scripts):

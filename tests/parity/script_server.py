@@ -20,10 +20,12 @@ import sys
 
 import run_script
 
+
 def serve(library):
     requests, answers = os.fdopen(os.dup(0)), os.fdopen(os.dup(1), "w")
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # a script that reads its input reads nothing, not the requests
-    sys.stdin = open(os.devnull)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)  # a script that reads its input (sys.stdin, fd 0) reads nothing, not the requests
+    os.close(nothing)
     os.dup2(2, 1)  # stray writes to fd 1 go to stderr from now on
     reset = run_script.prepare(library)
     for request in requests:
