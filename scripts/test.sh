@@ -3,17 +3,27 @@
 # drawing and explorer tests), then run the whole suite on all cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Graphviz and Chromium from apt when they are missing, without the packages they only recommend
+# (a print dialog, a desktop's services: 118 packages instead of 29), in the background while pip
+# installs: each keeps about one core busy. In a new virtual environment on 2 cores, the installs
+# took 65 s so, and 98 s with the recommended packages, pip compiling and the two one after the other.
+packages=
 if ! command -v dot >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1; then
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium >/dev/null) \
-            || echo "warning: could not install graphviz/chromium; the tests that need them will be skipped"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz chromium >/dev/null) \
+            || echo "warning: could not install graphviz/chromium; the tests that need them will be skipped" &
+        packages=$!
     fi
 fi
-python3 -m pip install -q -e ".[test]"
-# Bytecode for chainrule once (under a second): the xdist workers and the processes tests start
-# (teaching scripts, launched ranks) then read it instead of each compiling the sources again,
-# which they would do every time where PYTHONDONTWRITEBYTECODE is set.
-python3 -m compileall -q src >/dev/null
+# Bytecode for what pip installs, and for chainrule, on every core rather than by pip on one: the
+# test processes and the processes tests start (teaching scripts, launched ranks) read it instead
+# of each compiling the sources they import again, which they would do every time where
+# PYTHONDONTWRITEBYTECODE is set (6 s for torch and torch._dynamo).
+python3 -m pip install -q --no-compile -e ".[test]"
+python3 -m compileall -q -j 0 src $(python3 -c 'import sysconfig; print(*{sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})') >/dev/null || true
+if [ -n "$packages" ]; then
+    wait "$packages"
+fi
 # The whole suite: two pytest processes on halves of the test files, balanced by tests/durations.json
 # (scripts/run_tests.py says why not pytest-xdist). Given arguments (a folder, -k ...): pytest-xdist.
 if [ "$#" -eq 0 ]; then
