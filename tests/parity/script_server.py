@@ -13,6 +13,7 @@ handed out a few at a time (to whichever test process is free) without importing
 again for each handful (1.2 s with every module the aliases name).
 """
 import contextlib
+import gc
 import io
 import json
 import os
@@ -28,6 +29,11 @@ def serve(library):
     os.close(nothing)
     os.dup2(2, 1)  # stray writes to fd 1 go to stderr from now on
     reset = run_script.prepare(library)
+    # every module the aliases name, imported, set aside where the collector of reference cycles
+    # never looks again (as tests/conftest.py does after collecting): its full collections while
+    # the scripts run walked them each time (0.85 s of GC per 76 scripts, 0.37 s so)
+    gc.collect()
+    gc.freeze()
     for request in requests:
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
