@@ -18,9 +18,17 @@ fi
 # Bytecode for what pip installs, and for chainrule, on every core rather than by pip on one: the
 # test processes and the processes tests start (teaching scripts, launched ranks) read it instead
 # of each compiling the sources they import again, which they would do every time where
-# PYTHONDONTWRITEBYTECODE is set (6 s for torch and torch._dynamo).
+# PYTHONDONTWRITEBYTECODE is set (6 s for torch and torch._dynamo). The installed packages only
+# when pip installed some: looking through them all again costs 13 s where nothing is new.
+installed() {
+    python3 -c 'import importlib.metadata as m; print(*sorted(f"{d.name}=={d.version}" for d in m.distributions()))'
+}
+before=$(installed)
 python3 -m pip install -q --no-compile -e ".[test]"
-python3 -m compileall -q -j 0 src $(python3 -c 'import sysconfig; print(*{sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})') >/dev/null || true
+if [ "$(installed)" != "$before" ]; then
+    python3 -m compileall -q -j 0 $(python3 -c 'import sysconfig; print(*{sysconfig.get_path("purelib"), sysconfig.get_path("platlib")})') >/dev/null || true
+fi
+python3 -m compileall -q src >/dev/null
 if [ -n "$packages" ]; then
     wait "$packages"
 fi
