@@ -478,17 +478,42 @@ def overridable(function, module, modes_only=False):
         except Exception as error:
             overloaded = None if armed else _overloaded_arguments(args, kwargs)  # (armed: none were found above)
             if overloaded is None:
-                if isinstance(error, AttributeError):
-                    _refuse_input_not_a_tensor(function, args, kwargs, error)
-                    if not in_python or function.__name__ in _FUNCTIONAL_HANDING_TENSORS_ON:
-                        _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python)
-                raise
+                kernel = kernel_of_other_tensors(function.__name__, args, kwargs)
+                if kernel is None:
+                    if isinstance(error, AttributeError):
+                        _refuse_input_not_a_tensor(function, args, kwargs, error)
+                        if not in_python or function.__name__ in _FUNCTIONAL_HANDING_TENSORS_ON:
+                            _refuse_argument_not_a_tensor(function, args, kwargs, error, in_python)
+                    raise
+        if overloaded is None:  # (called here, not in the except block: its errors are its own)
+            return kernel(*args, **kwargs)
         _arm()  # such objects are in use: from now on the Tensor methods hand them over too
         return _call_overrides(dispatcher, *_handed_over(function, overloaded, args, kwargs, in_python), name)
 
     dispatcher.__module__, dispatcher.__qualname__ = module, function.__name__
     dispatcher._overridable = True
     return dispatcher
+
+
+#: The kernels of tensors whose array is no dense one (``chainrule.quantized`` fills it): tensor class
+#: -> a function giving the kernel that computes the public function ``NAME`` on such tensors, or
+#: None. A dense operation refuses their arrays, so they are looked up only when a call fails: plain
+#: tensors pay nothing, and nothing here arms ``__torch_function__``.
+KERNELS_OF_OTHER_TENSORS = {}
+
+
+def kernel_of_other_tensors(name, args, kwargs):
+    """The kernel for ``name`` of the first argument (or element of a list or tuple argument, the
+    tensors of ``cat``) whose class has kernels; None where there is none."""
+    if not KERNELS_OF_OTHER_TENSORS:
+        return None
+    for arg in (args if not kwargs else (*args, *kwargs.values())):
+        elements = arg if type(arg) is list or type(arg) is tuple else (arg,)
+        for element in elements:
+            kernels = KERNELS_OF_OTHER_TENSORS.get(type(element))
+            if kernels is not None:
+                return kernels(name)
+    return None
 
 
 def _refuse_input_not_a_tensor(function, args, kwargs, error):

@@ -108,7 +108,7 @@ def test_dequantize_of_a_list_gives_a_tuple():
     np.testing.assert_array_equal(result[1].numpy(), [1.0, 2.5])
 
 
-@pytest.mark.parametrize("call", [lambda q: q + q, lambda q: q * 2, lambda q: q.sum(), lambda q: chainrule.tanh(q),
+@pytest.mark.parametrize("call", [lambda q: q + q, lambda q: q * 2, lambda q: q.sum(), lambda q: chainrule.sin(q),
                                   lambda q: q.exp(), lambda q: q @ q])
 def test_arithmetic_is_refused_with_pytorchs_error_saying_what_to_do(call):
     q = chainrule.quantize_per_tensor(chainrule.tensor([1.0, 2.0]), 0.1, 0, chainrule.quint8)

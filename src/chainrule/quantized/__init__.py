@@ -18,3 +18,6 @@ from chainrule.quantized.schemes import (
     qscheme,
 )
 from chainrule.quantized.tensor import QuantizedTensor
+
+# the kernels, each family registering its own (kernels.py)
+from chainrule.quantized import activations, joining, pooling, rearranging, resampling  # noqa: E402,F401

@@ -93,18 +93,7 @@ class QuantizedArray:
 
     # ------------------------------------------------------------------ NumPy's protocols: refused
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if ufunc is xp.maximum and method == "__call__" and len(inputs) == 2 and not kwargs:
-            other = inputs[1] if inputs[0] is self else inputs[0]
-            if xp.ndim(other) == 0 and other == 0:
-                return self.relu()  # relu: PyTorch has a quantized kernel for it
         raise unsupported(ufunc.__name__)
-
-    def relu(self):
-        """max(x, 0) of the real values: the integers at least the zero point (which stands for 0)."""
-        zero_point = self.zero_point
-        if self.axis is not None:
-            zero_point = zero_point.reshape((-1,) + (1,) * (self.ndim - self.axis - 1))
-        return self.with_integers(xp.maximum(self.integers, zero_point).astype(self.integers.dtype))
 
     def __array_function__(self, function, types, args, kwargs):
         raise unsupported(function.__name__)

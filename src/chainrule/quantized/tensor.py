@@ -91,15 +91,6 @@ class QuantizedTensor(Tensor):
             )
         return self._array
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        """The mean of the integers, rounded (half to even), with the same scale and zero point: the
-        mean of the real values on the same grid, as PyTorch's quantized mean."""
-        if dtype is not None:
-            raise unsupported("mean with a dtype")
-        integers = tensor_from_array(self._array.integers.astype(xp.float64))
-        means = (integers.mean() if dim is None else integers.mean(dim, keepdim))._array
-        return quantized_tensor(self._array.with_integers(xp.rint(means).astype(self._array.integers.dtype)))
-
     # ------------------------------------------------------------------ copies
     def clone(self, *, memory_format=None):
         """A quantized tensor with a copy of the integers and the same parameters."""
@@ -164,7 +155,10 @@ def _moving_integers(name):
     return moved
 
 
-for _name in ("__getitem__", "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t", "narrow", "select"):
+#: The Tensor methods that move a quantized tensor's integers (also its kernels for the functions
+#: of these names: ``chainrule.flatten(x, 1)``).
+MOVING_INTEGERS = ("__getitem__", "reshape", "view", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t", "narrow", "select")
+for _name in MOVING_INTEGERS:
     setattr(QuantizedTensor, _name, _moving_integers(_name))
 
 

@@ -1,8 +1,9 @@
 """fuse_modules: join a layer with the batch norm and ReLU after it, so that they quantize as one.
 
 In evaluation mode (``fuse_modules``) a batch norm is folded into the convolution before it (its
-affine map is absorbed into the weight and bias: ``nn.utils.fusion.fuse_conv_bn_eval``), and a
-ReLU joins the layer as a fused module (``ConvReLU2d``, ``LinearReLU``); in training mode
+affine map is absorbed into the weight and bias: ``nn.utils.fusion.fuse_conv_bn_eval``, which
+refuses layers in training mode), and a ReLU joins the layer as a fused module (``ConvReLU2d``,
+``LinearReLU``; ``BNReLU2d`` for a batch norm that follows no convolution); in training mode
 (``fuse_modules_qat``) the batch norm is kept as a part (``ConvBnReLU2d``), folded at ``convert``.
 The first listed module's place takes the fused one; the others become ``Identity``.
 """
@@ -41,6 +42,8 @@ FUSERS = {
     (nn.Conv2d, nn.ReLU): lambda is_qat, conv, relu: nni.ConvReLU2d(conv, relu),
     (nn.Linear, nn.ReLU): lambda is_qat, linear, relu: nni.LinearReLU(linear, relu),
     (nn.Linear, nn.BatchNorm1d): lambda is_qat, linear, bn: fuse_linear_bn_eval(linear, bn),
+    (nn.BatchNorm2d, nn.ReLU): lambda is_qat, bn, relu: nni.BNReLU2d(bn, relu),
+    (nn.BatchNorm3d, nn.ReLU): lambda is_qat, bn, relu: nni.BNReLU3d(bn, relu),
 }
 
 
@@ -64,8 +67,6 @@ def _fuse(model, modules_to_fuse, inplace, fuser_func, is_qat, fuse_custom_confi
     extra = (fuse_custom_config_dict or {}).get("additional_fuser_method_mapping")
     for names in groups:
         modules = [_get_module(model, name) for name in names]
-        if not is_qat and any(module.training for module in modules):
-            raise AssertionError("Fusion only for eval! (call model.eval() first, or use fuse_modules_qat for training)")
         for name, fused in zip(names, fuser_func(modules, is_qat, extra)):
             _set_module(model, name, fused)
     return model

@@ -14,12 +14,13 @@ from chainrule.ao.quantization.observer import (
     MinMaxObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
-    NoopObserver,
     PerChannelMinMaxObserver,
+    PlaceholderObserver,
     default_dynamic_quant_observer,
     default_float_qparams_observer,
     default_observer,
     default_per_channel_weight_observer,
+    default_placeholder_observer,
     default_weight_observer,
 )
 from chainrule.ao.quantization.histogram_observer import HistogramObserver
@@ -49,9 +50,9 @@ default_per_channel_qconfig = QConfig(activation=default_observer, weight=defaul
 default_dynamic_qconfig = QConfig(activation=default_dynamic_quant_observer, weight=default_weight_observer)
 per_channel_dynamic_qconfig = QConfig(activation=default_dynamic_quant_observer, weight=default_per_channel_weight_observer)
 float16_dynamic_qconfig = QConfig(
-    activation=default_dynamic_quant_observer.with_args(dtype=float16), weight=NoopObserver.with_args(dtype=float16)
+    activation=default_dynamic_quant_observer.with_args(dtype=float16), weight=PlaceholderObserver.with_args(dtype=float16)
 )
-float_qparams_weight_only_qconfig = QConfig(activation=NoopObserver.with_args(dtype=quint8), weight=default_float_qparams_observer)
+float_qparams_weight_only_qconfig = QConfig(activation=default_placeholder_observer, weight=default_float_qparams_observer)
 default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weight_fake_quant)
 
 #: The engines whose kernels accumulate in 16 bits need activations of 7 bits (``reduce_range``).

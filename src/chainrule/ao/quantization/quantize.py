@@ -9,11 +9,12 @@ import copy
 import functools
 
 import chainrule
+from chainrule.ao.nn.intrinsic.fused import FusedModule
 from chainrule.ao.quantization import mappings
-from chainrule.ao.quantization.qconfig import default_dynamic_qconfig
+from chainrule.ao.quantization.qconfig import default_dynamic_qconfig, float16_dynamic_qconfig, float_qparams_weight_only_qconfig
 from chainrule.ao.quantization.stubs import DeQuantStub
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.dtypes import qint8
+from chainrule.dtypes import float16, qint8, quint8
 
 #: PyTorch 2.13's DeprecationWarning, given on every call of its workflow functions.
 DEPRECATION_WARNING = (
@@ -60,8 +61,11 @@ def _observer_forward_hook(module, input, output):
 
 def add_observer_(module, observed_types):
     """An ``activation_post_process`` (the qconfig's activation observer) and the hook that feeds it
-    on every module of ``observed_types`` that has a qconfig (not inside them)."""
+    on every module of ``observed_types`` that has a qconfig (not inside them). A Dropout gets none,
+    as in PyTorch: its quantized form passes its input through, keeping its parameters."""
     for child in module.children():
+        if type(child) is chainrule.nn.Dropout:
+            continue
         if type(child) in observed_types and getattr(child, "qconfig", None) is not None and not isinstance(child, DeQuantStub):
             child.activation_post_process = child.qconfig.activation()
             child.register_forward_hook(_observer_forward_hook)
@@ -132,30 +136,56 @@ def convert(module, mapping=None, inplace=False, remove_qconfig=True, is_referen
 
 
 def _convert_children(module, mapping):
+    """Each child swapped by ``swap_module``; one not swapped has its own children converted,
+    except a fused module (LinearReLU...), which is swapped as one unit or not at all, as in PyTorch."""
     for name, child in list(module.named_children()):
         swapped = swap_module(child, mapping)
         if swapped is child:
-            _convert_children(child, mapping)
+            if not isinstance(child, FusedModule):
+                _convert_children(child, mapping)
         else:
             setattr(module, name, swapped)
 
 
+#: The qconfig of each weight dtype that ``quantize_dynamic`` knows by itself.
+#: The qconfig each dtype of ``quantize_dynamic`` quantizes with: int8 or float16 weights for Linear
+#: and the recurrent layers, quint8 rows (each with its own scale and offset) for the embeddings.
+DYNAMIC_QCONFIGS = {qint8: default_dynamic_qconfig, float16: float16_dynamic_qconfig, quint8: float_qparams_weight_only_qconfig}
+
+
+def dynamic_default_types(dtype):
+    """The layers ``quantize_dynamic`` quantizes to ``dtype`` when given no ``qconfig_spec``: Linear
+    and the recurrent ones (qint8, float16), the embeddings (quint8)."""
+    nn = chainrule.nn
+    if dtype == quint8:
+        return (nn.EmbeddingBag, nn.Embedding)
+    return (nn.Linear, nn.LSTM, nn.GRU, nn.LSTMCell, nn.RNNCell, nn.GRUCell)
+
+
 @deprecated_in_pytorch
 def quantize_dynamic(model, qconfig_spec=None, dtype=qint8, mapping=None, inplace=False):
-    """``model`` (a copy, unless ``inplace``) with its Linear layers (those of ``qconfig_spec``: a
-    set of types or names, or a dict of them to qconfigs) swapped for dynamically quantized ones:
-    int8 weights, inputs quantized as they arrive, floats out (and its LSTMs; GRUs stay float here)."""
-    if dtype != qint8:
-        raise ValueError(
-            f"Don't know how to quantize with default settings for {dtype}. Provide full qconfig please "
-            "(quantize_dynamic here supports dtype=chainrule.qint8)"
-        )
+    """``model`` (a copy, unless ``inplace``; in evaluation mode) with its Linear, LSTM, GRU and
+    recurrent cell layers (or those of ``qconfig_spec``: a set of types or names, or a dict of them
+    to qconfigs) swapped for dynamically quantized ones: floats in and out, weights int8 (inputs
+    quantized as they arrive) or, with ``dtype=float16``, float16; with ``dtype=quint8``, its
+    Embedding and EmbeddingBag layers with quint8 rows."""
     if qconfig_spec is None:
-        qconfig_spec = {chainrule.nn.Linear, chainrule.nn.LSTM, chainrule.nn.GRU}
-    if isinstance(qconfig_spec, set):
-        qconfig_spec = dict.fromkeys(qconfig_spec, default_dynamic_qconfig)
+        if dtype not in DYNAMIC_QCONFIGS:
+            raise ValueError(
+                f"Don't know how to quantize with default settings for {dtype}. Provide full qconfig please "
+                "(quantize_dynamic here knows dtype=chainrule.qint8, chainrule.float16 and chainrule.quint8)"
+            )
+        qconfig_spec = dict.fromkeys(dynamic_default_types(dtype), DYNAMIC_QCONFIGS[dtype])
+    elif isinstance(qconfig_spec, set):
+        if dtype not in DYNAMIC_QCONFIGS:
+            raise RuntimeError(
+                f"Unknown dtype specified for quantize_dynamic: {dtype} (use chainrule.qint8, chainrule.float16 or chainrule.quint8, "
+                "or give a dict of qconfigs)"
+            )
+        qconfig_spec = dict.fromkeys(qconfig_spec, DYNAMIC_QCONFIGS[dtype])
     if not inplace:
         model = copy.deepcopy(model)
+    model.eval()
     propagate_qconfig_(model, qconfig_spec)
     return convert(model, mapping or mappings.DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS, inplace=True)
 

@@ -34,3 +34,17 @@ class ConvBnReLU2d(FusedModule):
 
     def __init__(self, conv, bn, relu):
         super().__init__(conv, bn, relu)
+
+
+class BNReLU2d(FusedModule):
+    """BatchNorm2d then ReLU (a batch norm that follows no convolution to fold into)."""
+
+    def __init__(self, batch_norm, relu):
+        super().__init__(batch_norm, relu)
+
+
+class BNReLU3d(FusedModule):
+    """BatchNorm3d then ReLU."""
+
+    def __init__(self, batch_norm, relu):
+        super().__init__(batch_norm, relu)

@@ -1,9 +1,11 @@
-"""Quantized ReLU6: ``min(max(x, 0), 6)`` on a quantized tensor's integers, which keep its scale and
-zero point: ``q`` clamped between the zero point (0) and the integer that stands for 6."""
+"""Quantized activations, ``torch.ao.nn.quantized``'s: ``ReLU6`` (the integers clamped, same
+qparams), and those whose output has qparams of its own, the observer's after ``convert``
+(``from_float``): ``Hardswish``, ``ELU``, ``LeakyReLU``, ``Sigmoid`` (kernels in
+``chainrule.quantized.activations``)."""
 import chainrule
-from chainrule.backend import xp
+from chainrule import nn
 from chainrule.nn.module import Module
-from chainrule.quantized.tensor import quantized_tensor
+from chainrule.quantized import activations
 
 
 class ReLU6(Module):
@@ -17,11 +19,88 @@ class ReLU6(Module):
         return "QuantizedReLU6"
 
     def forward(self, input):
-        array = input._array
-        six = chainrule.quantize_per_tensor(chainrule.tensor([6.0]), input.q_scale(), input.q_zero_point(), input.dtype)
-        integers = xp.clip(array.integers, array.zero_point, six._array.integers[0]).astype(array.integers.dtype)
-        return quantized_tensor(array.with_integers(integers))
+        return activations.relu6(input)
 
     @staticmethod
     def from_float(mod, use_precomputed_fake_quant=False):
         return ReLU6(mod.inplace)
+
+
+def _observed_qparams(mod):
+    """(scale, zero_point) of a float module's observer, as Python numbers."""
+    scale, zero_point = mod.activation_post_process.calculate_qparams()
+    return float(scale), int(zero_point)
+
+
+class Hardswish(nn.Hardswish):
+    """``QuantizedHardswish``: x·relu6(x + 3)/6 quantized with ``scale`` and ``zero_point`` (buffers)."""
+
+    def __init__(self, scale, zero_point, device=None, dtype=None):
+        super().__init__()
+        self.register_buffer("scale", chainrule.tensor(scale))
+        self.register_buffer("zero_point", chainrule.tensor(zero_point))
+
+    def _get_name(self):
+        return "QuantizedHardswish"
+
+    def forward(self, input):
+        return activations.hardswish(input, self.scale.item(), int(self.zero_point.item()))
+
+    @staticmethod
+    def from_float(mod, use_precomputed_fake_quant=False):
+        return Hardswish(*_observed_qparams(mod))
+
+
+class ELU(nn.ELU):
+    """``QuantizedELU``: x for x > 0, alpha·(eˣ - 1) below, quantized with ``scale`` and ``zero_point``."""
+
+    def __init__(self, scale, zero_point, alpha=1.0):
+        super().__init__(alpha)
+        self.scale = scale
+        self.zero_point = zero_point
+
+    def _get_name(self):
+        return "QuantizedELU"
+
+    def forward(self, input):
+        return activations.elu(input, self.scale, self.zero_point, self.alpha)
+
+    @staticmethod
+    def from_float(mod, use_precomputed_fake_quant=False):
+        return ELU(*_observed_qparams(mod), mod.alpha)
+
+
+class LeakyReLU(nn.LeakyReLU):
+    """``QuantizedLeakyReLU``: leaky_relu quantized with ``scale`` and ``zero_point`` (buffers)."""
+
+    def __init__(self, scale, zero_point, negative_slope=0.01, inplace=False, device=None, dtype=None):
+        super().__init__(negative_slope, inplace)
+        self.register_buffer("scale", chainrule.tensor(scale))
+        self.register_buffer("zero_point", chainrule.tensor(zero_point))
+
+    def _get_name(self):
+        return "QuantizedLeakyReLU"
+
+    def forward(self, input):
+        return activations.leaky_relu_to(input, self.negative_slope, self.scale.item(), int(self.zero_point.item()))
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        return cls(*_observed_qparams(mod), mod.negative_slope, mod.inplace)
+
+
+class Sigmoid(nn.Sigmoid):
+    """Quantized sigmoid (prints as ``Sigmoid()``, as PyTorch's): quantized with ``output_scale``
+    and ``output_zero_point``."""
+
+    def __init__(self, output_scale, output_zero_point):
+        super().__init__()
+        self.output_scale = output_scale
+        self.output_zero_point = output_zero_point
+
+    def forward(self, input):
+        return activations.sigmoid_to(input, self.output_scale, self.output_zero_point)
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        return cls(*_observed_qparams(mod))

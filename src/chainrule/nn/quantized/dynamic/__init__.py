@@ -1,2 +1,2 @@
 """``torch.nn.quantized.dynamic``: PyTorch's older name of ``torch.ao.nn.quantized.dynamic``."""
-from chainrule.ao.nn.quantized.dynamic import LSTM, Linear  # noqa: F401
+from chainrule.ao.nn.quantized.dynamic import GRU, GRUCell, LSTM, LSTMCell, Linear, RNNCell  # noqa: F401
