@@ -331,3 +331,16 @@ __all__ = [
     "parallel",
     "utils",
 ]
+
+#: PyTorch's older names of ``torch.ao.nn``'s quantization packages, loaded on first use.
+_LAZY_SUBPACKAGES = {"quantized", "intrinsic", "qat"}
+
+
+def __getattr__(name):
+    """``nn.quantized.FloatFunctional()``, ``nn.intrinsic.ConvBnReLU2d``, ``nn.qat.Linear``: the
+    quantization packages load on first use, so that ``import chainrule`` stays fast."""
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"chainrule.nn.{name}")
+    raise AttributeError(f"module 'chainrule.nn' has no attribute {name!r}")

@@ -18,9 +18,14 @@ def load_library(path):
 
 def __getattr__(name):
     """``torch.ops.aten``, PyTorch's built-in operators by their ATen names (``chainrule.library.aten``),
-    loaded on first use; the namespaces ``torch.library`` defines are set here as they are made."""
+    and ``torch.ops.quantized`` (``ops/quantized.py``), loaded on first use; the namespaces
+    ``torch.library`` defines are set here as they are made."""
     if name == "aten":
         from chainrule.library.aten import aten
 
         return aten
+    if name == "quantized":
+        import importlib
+
+        return importlib.import_module("chainrule.ops.quantized")
     raise AttributeError(f"module 'chainrule.ops' has no attribute {name!r}")

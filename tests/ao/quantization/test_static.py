@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import chainrule
+from tests.ao.quantization import same_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
@@ -39,16 +40,7 @@ def small_cnn(library):
 
 
 def same_models():
-    torch.manual_seed(0)
-    theirs = small_cnn(torch)
-    state = {key: value.detach().numpy().copy() for key, value in theirs.state_dict().items()}
-    rng = np.random.default_rng(0)
-    state["bn.running_mean"] = rng.standard_normal(4).astype(np.float32) * 0.1
-    state["bn.running_var"] = rng.uniform(0.5, 1.5, 4).astype(np.float32)
-    theirs.load_state_dict({key: torch.tensor(value) for key, value in state.items()})
-    ours = small_cnn(chainrule)
-    ours.load_state_dict({key: chainrule.tensor(value) for key, value in state.items()})
-    return ours, theirs
+    return same_weights.same_models(small_cnn)
 
 
 def quantized(library, model, backend, data):
@@ -221,3 +213,19 @@ def test_quantized_relu6_clamps_as_pytorchs(scale, zero_point):
     ours = chainrule.ao.nn.quantized.ReLU6()(chainrule.quantize_per_tensor(chainrule.tensor(values), scale, zero_point, chainrule.quint8))
     theirs = torch.ao.nn.quantized.ReLU6()(torch.quantize_per_tensor(torch.tensor(values), scale, zero_point, torch.quint8))
     assert repr(ours) == repr(theirs).replace("torch.", "chainrule.")
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_a_linear_layer_without_bias_requantizes_as_fbgemm(relu):
+    """Without a bias FBGEMM requantizes the accumulator in one step (one float32 multiplier per
+    channel): its integers, not those of scaling to floats first, which differ by one step at times."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((40, 13)).astype(np.float32), rng.standard_normal((7, 13)).astype(np.float32)
+    outputs = []
+    for library in (torch, chainrule):
+        layer_class = library.ao.nn.intrinsic.quantized.LinearReLU if relu else library.ao.nn.quantized.Linear
+        layer = layer_class(13, 7, bias=False) if relu else layer_class(13, 7, bias_=False)
+        layer.set_weight_bias(library.quantize_per_tensor(library.tensor(w), 0.02, 0, library.qint8), None)
+        layer.scale, layer.zero_point = 0.13, 64
+        outputs.append(layer(library.quantize_per_tensor(library.tensor(x), 0.05, 60, library.quint8)).int_repr().numpy())
+    np.testing.assert_array_equal(outputs[1], outputs[0])

@@ -15,12 +15,16 @@ Dynamic quantization (weights int8, activations quantized as they arrive)::
     quantized = quantize_dynamic(model, {nn.Linear}, dtype=chainrule.qint8)
 
 Quantization-aware training: ``prepare_qat`` (fake quantizers), train, ``convert``.
+
+Graph mode (no QuantStub: the model is traced): ``quantize_fx.prepare_fx(model, get_default_qconfig_mapping(),
+example_inputs)``, calibrate, ``quantize_fx.convert_fx``.
 """
 import importlib
 
 from chainrule.ao.quantization.fake_quantize import (
     FakeQuantize,
     FakeQuantizeBase,
+    FixedQParamsFakeQuantize,
     default_fake_quant,
     default_per_channel_weight_fake_quant,
     default_weight_fake_quant,
@@ -37,6 +41,7 @@ from chainrule.ao.quantization.mappings import (
     get_default_static_quant_module_mappings,
 )
 from chainrule.ao.quantization.observer import (
+    FixedQParamsObserver,
     MinMaxObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
@@ -44,12 +49,16 @@ from chainrule.ao.quantization.observer import (
     ObserverBase,
     PerChannelMinMaxObserver,
     PlaceholderObserver,
+    ReuseInputObserver,
     UniformQuantizationObserverBase,
     default_dynamic_quant_observer,
+    default_fixed_qparams_range_0to1_observer,
+    default_fixed_qparams_range_neg1to1_observer,
     default_float_qparams_observer,
     default_observer,
     default_per_channel_weight_observer,
     default_placeholder_observer,
+    default_reuse_input_observer,
     default_weight_observer,
 )
 from chainrule.ao.quantization.qconfig import (
@@ -63,6 +72,11 @@ from chainrule.ao.quantization.qconfig import (
     get_default_qat_qconfig,
     get_default_qconfig,
     per_channel_dynamic_qconfig,
+)
+from chainrule.ao.quantization.qconfig_mapping import (
+    QConfigMapping,
+    get_default_qat_qconfig_mapping,
+    get_default_qconfig_mapping,
 )
 from chainrule.ao.quantization.quantize import (
     add_observer_,
@@ -84,6 +98,8 @@ __all__ = [
     "DeQuantStub",
     "FakeQuantize",
     "FakeQuantizeBase",
+    "FixedQParamsFakeQuantize",
+    "FixedQParamsObserver",
     "HistogramObserver",
     "MinMaxObserver",
     "MovingAverageMinMaxObserver",
@@ -93,14 +109,18 @@ __all__ = [
     "PerChannelMinMaxObserver",
     "PlaceholderObserver",
     "QConfig",
+    "QConfigMapping",
     "QuantStub",
     "QuantWrapper",
+    "ReuseInputObserver",
     "UniformQuantizationObserverBase",
     "add_observer_",
     "convert",
     "default_dynamic_qconfig",
     "default_dynamic_quant_observer",
     "default_fake_quant",
+    "default_fixed_qparams_range_0to1_observer",
+    "default_fixed_qparams_range_neg1to1_observer",
     "default_float_qparams_observer",
     "default_observer",
     "default_per_channel_qconfig",
@@ -109,6 +129,7 @@ __all__ = [
     "default_placeholder_observer",
     "default_qat_qconfig",
     "default_qconfig",
+    "default_reuse_input_observer",
     "default_weight_fake_quant",
     "default_weight_observer",
     "disable_fake_quant",
@@ -123,7 +144,9 @@ __all__ = [
     "get_default_dynamic_quant_module_mappings",
     "get_default_qat_module_mappings",
     "get_default_qat_qconfig",
+    "get_default_qat_qconfig_mapping",
     "get_default_qconfig",
+    "get_default_qconfig_mapping",
     "get_default_static_quant_module_mappings",
     "per_channel_dynamic_qconfig",
     "prepare",

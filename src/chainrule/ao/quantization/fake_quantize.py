@@ -8,6 +8,7 @@ parameters (late in training), ``disable_fake_quant`` lets values through untouc
 """
 import chainrule
 from chainrule.ao.quantization.observer import (
+    FixedQParamsObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
     with_args,
@@ -95,6 +96,21 @@ class FakeQuantize(FakeQuantizeBase):
             f"ch_axis={self.ch_axis}, scale={self.scale}, zero_point={self.zero_point}"
         )
 
+
+
+class FixedQParamsFakeQuantize(FakeQuantize):
+    """Fake quantization on the fixed grid of a ``FixedQParamsObserver`` (sigmoid's, tanh's output),
+    for quantization-aware training in graph mode."""
+
+    def __init__(self, observer):
+        super().__init__(observer=observer)
+        if not isinstance(self.activation_post_process, FixedQParamsObserver):
+            raise AssertionError(f"{type(self).__name__}'s observer must be a FixedQParamsObserver")
+        self.scale = self.activation_post_process.scale
+        self.zero_point = self.activation_post_process.zero_point
+
+    def calculate_qparams(self):
+        return self.scale, self.zero_point
 
 def _switch(method_name):
     def switch(module):

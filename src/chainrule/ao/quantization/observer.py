@@ -295,6 +295,42 @@ class NoopObserver(ObserverBase):
         raise Exception("calculate_qparams should not be called for NoopObserver")  # noqa: TRY002 (PyTorch's type)
 
 
+class FixedQParamsObserver(ObserverBase):
+    """Observes nothing: its parameters are fixed, ``scale`` and ``zero_point``, for the operations
+    whose output range is known (sigmoid: [0, 1) on scale 1/256, tanh: [-1, 1) on 2/256 around
+    128). Graph mode quantization gives such an operation's output this observer."""
+
+    def __init__(self, scale, zero_point, dtype=quint8, qscheme=per_tensor_affine, quant_min=0, quant_max=255,
+                 is_dynamic=False, **kwargs):
+        if is_dynamic:
+            raise NotImplementedError("FixedQParamsObserver doesn't support dynamic quantization")
+        super().__init__(dtype=dtype, is_dynamic=is_dynamic)
+        self.quant_min, self.quant_max = quant_min, quant_max
+        self.register_buffer("scale", chainrule.tensor([scale], dtype=chainrule.float32))
+        self.register_buffer("zero_point", chainrule.tensor([zero_point], dtype=chainrule.int32))
+        self.qscheme = qscheme
+
+    def forward(self, X):
+        return X
+
+    def calculate_qparams(self):
+        return self.scale, self.zero_point
+
+
+class ReuseInputObserver(ObserverBase):
+    """Observes nothing: in graph mode quantization an operation given it (``reshape`` in the
+    default mapping) reuses the observer of its input for its output (none where its input has none)."""
+
+    def __init__(self):
+        super().__init__(quint8, is_dynamic=False)
+
+    def forward(self, x):
+        return x
+
+    def calculate_qparams(self):
+        raise Exception("calculate_qparams should not be called for ReuseInputObserver")  # noqa: TRY002 (PyTorch's type)
+
+
 default_observer = MinMaxObserver.with_args(quant_min=0, quant_max=127)
 default_weight_observer = MinMaxObserver.with_args(dtype=qint8, qscheme=per_tensor_symmetric)
 default_per_channel_weight_observer = PerChannelMinMaxObserver.with_args(dtype=qint8, qscheme=per_channel_symmetric)
@@ -303,6 +339,13 @@ default_placeholder_observer = PlaceholderObserver
 default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
     dtype=quint8, qscheme=per_channel_affine_float_qparams, ch_axis=0
 )
+default_fixed_qparams_range_0to1_observer = FixedQParamsObserver.with_args(
+    scale=1.0 / 256.0, zero_point=0, dtype=quint8, quant_min=0, quant_max=255
+)
+default_fixed_qparams_range_neg1to1_observer = FixedQParamsObserver.with_args(
+    scale=2.0 / 256.0, zero_point=128, dtype=quint8, quant_min=0, quant_max=255
+)
+default_reuse_input_observer = ReuseInputObserver
 
 # PyTorch's HistogramObserver lives in its observer module; here it has a file of its own.
 from chainrule.ao.quantization.histogram_observer import HistogramObserver  # noqa: E402,F401

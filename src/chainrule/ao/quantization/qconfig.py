@@ -14,6 +14,7 @@ from chainrule.ao.quantization.observer import (
     MinMaxObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
+    NoopObserver,
     PerChannelMinMaxObserver,
     PlaceholderObserver,
     default_dynamic_quant_observer,
@@ -21,6 +22,7 @@ from chainrule.ao.quantization.observer import (
     default_observer,
     default_per_channel_weight_observer,
     default_placeholder_observer,
+    default_reuse_input_observer,
     default_weight_observer,
 )
 from chainrule.ao.quantization.histogram_observer import HistogramObserver
@@ -54,6 +56,10 @@ float16_dynamic_qconfig = QConfig(
 )
 float_qparams_weight_only_qconfig = QConfig(activation=default_placeholder_observer, weight=default_float_qparams_observer)
 default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weight_fake_quant)
+#: For operations that reuse their input's observer (``reshape``, in graph mode quantization).
+default_reuse_input_qconfig = QConfig(activation=default_reuse_input_observer, weight=NoopObserver)
+#: PReLU's in the default graph mode mapping: its weight (the slopes) quint8 by min and max.
+default_quint8_weight_qconfig = QConfig(activation=HistogramObserver, weight=MinMaxObserver)
 
 #: The engines whose kernels accumulate in 16 bits need activations of 7 bits (``reduce_range``).
 REDUCES_RANGE = {"x86": True, "fbgemm": True, "qnnpack": False, "onednn": False}

@@ -49,9 +49,22 @@ def propagate_qconfig_(module, qconfig_dict=None, prefix="", parent_qconfig=None
     qconfig = qconfig_dict.get(type(module), parent_qconfig)
     qconfig = qconfig_dict.get(prefix, qconfig)
     qconfig = getattr(module, "qconfig", qconfig)
+    _assert_valid_qconfig(qconfig, module)
     module.qconfig = qconfig
     for name, child in module.named_children():
         propagate_qconfig_(child, qconfig_dict, f"{prefix}.{name}" if prefix else name, qconfig)
+
+
+def _assert_valid_qconfig(qconfig, module):
+    """PyTorch's check: a transposed convolution's weight cannot be quantized per channel."""
+    nn = chainrule.nn
+    if qconfig is None or qconfig.weight is None or not isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+        return
+    if qconfig.weight().qscheme in (chainrule.per_channel_affine, chainrule.per_channel_symmetric):
+        raise AssertionError(
+            f"Per channel weight observer is not supported yet for ConvTranspose{{n}}d. ({type(module).__name__}: give it a "
+            "qconfig with a per-tensor weight observer, e.g. chainrule.ao.quantization.default_qconfig)"
+        )
 
 
 def _observer_forward_hook(module, input, output):
@@ -109,11 +122,6 @@ def swap_module(module, mapping):
     target = mapping.get(type(module))
     if target is None or getattr(module, "qconfig", None) is None:
         return module
-    if hasattr(module, "to_float") and target is not type(module):  # a fused QAT layer: fold it first
-        float_module = module.to_float()
-        float_module.qconfig = module.qconfig
-        float_module.activation_post_process = module.activation_post_process
-        module = float_module
     swapped = target.from_float(module)
     swapped.train(module.training)  # a quantized model in evaluation stays so (its LSTM drops out in training only)
     return swapped

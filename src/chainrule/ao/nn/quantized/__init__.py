@@ -3,7 +3,7 @@ out), and ``dynamic``: those of a dynamically quantized one (floats in and out).
 from chainrule.ao.nn.quantized import dynamic, functional
 from chainrule.ao.nn.quantized.activation import ELU, Hardswish, LeakyReLU, ReLU6, Sigmoid
 from chainrule.ao.nn.quantized.batchnorm import BatchNorm2d, BatchNorm3d
-from chainrule.ao.nn.quantized.conv import Conv2d
+from chainrule.ao.nn.quantized.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.ao.nn.quantized.dropout import Dropout
 from chainrule.ao.nn.quantized.embedding_ops import Embedding, EmbeddingBag, EmbeddingPackedParams
 from chainrule.ao.nn.quantized.functional_modules import FloatFunctional, QFunctional
@@ -12,7 +12,7 @@ from chainrule.ao.nn.quantized.normalization import GroupNorm, InstanceNorm1d, I
 from chainrule.ao.nn.quantized.quantize_modules import DeQuantize, Quantize
 
 __all__ = [
-    "BatchNorm2d", "BatchNorm3d", "Conv2d", "DeQuantize", "Dropout", "ELU", "Embedding", "EmbeddingBag", "EmbeddingPackedParams",
+    "BatchNorm2d", "BatchNorm3d", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "DeQuantize", "Dropout", "ELU", "Embedding", "EmbeddingBag", "EmbeddingPackedParams",
     "FloatFunctional", "GroupNorm", "Hardswish", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
     "LinearPackedParams", "QFunctional", "Quantize", "ReLU6", "Sigmoid",
 ]

@@ -8,6 +8,10 @@ so the layer multiplies integers, accumulating exactly (int32 in FBGEMM; here fl
 these integers), and scales the accumulator once: ``y = acc · (sx · sw) + b`` in float32, with the
 product of the scales rounded to float32 and one rounding for the multiply-add, as FBGEMM's fused
 multiply-add. A static layer quantizes ``y`` again to its output's scale and zero point.
+
+A layer without bias is requantized in one step instead (``requantized_without_bias``): the
+accumulator times one float32 multiplier ``M = float32(sx · sw) / so`` per output channel, rounded,
+plus the output's zero point (FBGEMM's integer requantization; it can differ by one step).
 """
 from chainrule.backend import xp
 from chainrule.quantized.array import QuantizedArray
@@ -44,6 +48,16 @@ def scaled_accumulator(accumulator, input_scale, weight_scales, bias, channel_ax
 def requantized(values, scale, zero_point):
     """float32 ``values`` quantized per tensor to quint8 (a layer's output)."""
     integers = rounded(values, scale, zero_point, quint8, fused=True)
+    return quantized_tensor(QuantizedArray(integers, quint8, per_tensor_affine, float(scale), int(zero_point)))
+
+
+def requantized_without_bias(accumulator, input_scale, weight_scales, channel_axis, activation, scale, zero_point):
+    """quint8 ``round(activation(acc · M)) + zero_point`` with ``M = float32(sx · sw) / scale`` per
+    channel (along ``channel_axis``); ``activation`` (ReLU or none) commutes with the rounding."""
+    along = (-1,) + (1,) * (accumulator.ndim - channel_axis - 1)
+    multipliers = ((xp.float32(input_scale) * weight_scales) / xp.float32(scale)).astype(xp.float32).reshape(along)
+    values = activation(accumulator.astype(xp.float32) * multipliers)
+    integers = xp.clip(xp.rint(values) + int(zero_point), 0, 255).astype(xp.uint8)
     return quantized_tensor(QuantizedArray(integers, quint8, per_tensor_affine, float(scale), int(zero_point)))
 
 

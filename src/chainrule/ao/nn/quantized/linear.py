@@ -68,14 +68,24 @@ class Linear(QuantizedOutput):
     def set_weight_bias(self, weight, bias):
         self._packed_params.set_weight_bias(weight, bias)
 
+    def accumulated(self, input_integers):
+        """``Σ (qx - zx)(qw - zw)`` (exact) of ``input (…, in_features)`` centered integers: the
+        accumulator ``(…, out_features)`` and the weight's scales."""
+        weight, weight_scales = integer_arithmetic.centered(self.weight())
+        return input_integers @ weight.T, weight_scales
+
     def linear_floats(self, input_integers, input_scale):
         """``input (…, in_features)`` centered integers and their scale -> float32 ``(…, out_features)``."""
-        weight, weight_scales = integer_arithmetic.centered(self.weight())
-        accumulator = input_integers @ weight.T
+        accumulator, weight_scales = self.accumulated(input_integers)
         return integer_arithmetic.scaled_accumulator(accumulator, input_scale, weight_scales, self.bias(), accumulator.ndim - 1)
 
     def forward(self, x):
         integers, scales = integer_arithmetic.centered(x)
+        if self.bias() is None:  # FBGEMM requantizes the accumulator in one step (integer_arithmetic)
+            accumulator, weight_scales = self.accumulated(integers)
+            return integer_arithmetic.requantized_without_bias(
+                accumulator, scales[0], weight_scales, accumulator.ndim - 1, self.activation, self.scale, self.zero_point
+            )
         values = self.linear_floats(integers, scales[0])
         return integer_arithmetic.requantized(self.activation(values), self.scale, self.zero_point)
 
@@ -90,9 +100,11 @@ class Linear(QuantizedOutput):
         qconfig's weight observer, its output scale and zero point from its activation observer)."""
         float_module = mod[0] if isinstance(mod, chainrule.nn.Sequential) else mod  # a fused LinearReLU
         weight_observer = getattr(float_module, "weight_fake_quant", None) or mod.qconfig.weight()
-        weight_observer(float_module.weight)
+        is_qat = hasattr(float_module, "weight_fake_quant")  # a QAT LinearBn1d gives its batch norm folded in
+        weight, bias = float_module.float_weight_bias() if is_qat else (float_module.weight, float_module.bias)
+        weight_observer(weight)
         output_scale, output_zero_point = mod.activation_post_process.calculate_qparams()
         quantized = cls(float_module.in_features, float_module.out_features, dtype=weight_observer.dtype)
-        quantized.set_weight_bias(quantized_weight(float_module.weight.float(), weight_observer), float_module.bias)
+        quantized.set_weight_bias(quantized_weight(weight.float(), weight_observer), bias)
         quantized.scale, quantized.zero_point = float(output_scale), int(output_zero_point)
         return quantized

@@ -1,51 +1,120 @@
-"""Fused layers for quantization-aware training: the QAT Conv2d or Linear (weight fake-quantized)
-followed by what was fused with it. The batch norm runs in float after the convolution, with its
-own statistics, while training; ``to_float`` folds it into the convolution for ``convert``
-(PyTorch folds it into the weight during training too, which changes the rounding seen, not what
-is learned)."""
+"""Fused layers for quantization-aware training, ``torch.ao.nn.intrinsic.qat``'s: a QAT
+convolution or Linear (weight fake-quantized) with what was fused with it. ``ConvReLU1d/2d/3d``
+and ``LinearReLU`` apply the ReLU to its output; ``ConvBn1d/2d/3d``, ``ConvBnReLU1d/2d/3d`` and
+``LinearBn1d`` train the batch norm folded into the weight (``batch_norm_folding``), as they will
+be once quantized."""
 import chainrule
-from chainrule.ao.nn.intrinsic import fused
-from chainrule.ao.nn.qat.modules import Conv2d, Linear
-from chainrule.nn.utils.fusion import fuse_conv_bn_eval
+from chainrule.ao.nn.intrinsic import fused as nni
+from chainrule.ao.nn.intrinsic.qat.batch_norm_folding import FoldsBatchNorm
+from chainrule.ao.nn.qat import modules as nnqat
+from chainrule.nn import functional as F
+from chainrule.nn.utils.fusion import fuse_conv_bn_weights, fuse_linear_bn_weights
 
 
-class FusedQAT(chainrule.nn.Sequential):
-    """A fused float module whose first layer trains with a fake-quantized weight."""
+class WithReLU:
+    """Mixin: the layer's output through ReLU."""
 
-    @classmethod
-    def from_float(cls, mod, use_precomputed_fake_quant=False):
-        first = mod[0]
-        first.qconfig = mod.qconfig
-        qat_first = (Conv2d if isinstance(first, chainrule.nn.Conv2d) else Linear).from_float(first)
-        return cls(qat_first, *list(mod)[1:])
-
-    def to_float(self):
-        """The fused float module of the trained layers (batch norm folded into the convolution)."""
-        first = self[0]
-        float_first = first._FLOAT_MODULE.__new__(first._FLOAT_MODULE)
-        float_first.__dict__.update(first.__dict__)
-        float_first._modules = {name: module for name, module in first._modules.items() if name != "weight_fake_quant"}
-        rest = list(self)[1:]
-        if rest and isinstance(rest[0], chainrule.nn.BatchNorm2d):
-            float_first = fuse_conv_bn_eval(float_first.eval(), rest[0].eval())
-            rest = rest[1:]
-        if not rest:
-            return float_first
-        with_relu = fused.ConvReLU2d if isinstance(float_first, chainrule.nn.Conv2d) else fused.LinearReLU
-        return with_relu(float_first, rest[0])
+    def forward(self, input):
+        return F.relu(super().forward(input))
 
 
-class ConvReLU2d(FusedQAT):
+class ConvReLU1d(WithReLU, nnqat.Conv1d):
+    """QAT Conv1d then ReLU."""
+
+    _FLOAT_MODULE = _FUSED_FLOAT_MODULE = nni.ConvReLU1d
+
+
+class ConvReLU2d(WithReLU, nnqat.Conv2d):
     """QAT Conv2d then ReLU."""
 
+    _FLOAT_MODULE = _FUSED_FLOAT_MODULE = nni.ConvReLU2d
 
-class LinearReLU(FusedQAT):
+
+class ConvReLU3d(WithReLU, nnqat.Conv3d):
+    """QAT Conv3d then ReLU."""
+
+    _FLOAT_MODULE = _FUSED_FLOAT_MODULE = nni.ConvReLU3d
+
+
+class LinearReLU(WithReLU, nnqat.Linear):
     """QAT Linear then ReLU."""
 
-
-class ConvBn2d(FusedQAT):
-    """QAT Conv2d then BatchNorm2d."""
+    _FLOAT_MODULE = _FUSED_FLOAT_MODULE = nni.LinearReLU
 
 
-class ConvBnReLU2d(FusedQAT):
-    """QAT Conv2d, BatchNorm2d, then ReLU."""
+class ConvBatchNorm(FoldsBatchNorm, nnqat.FakeQuantizedConvolution):
+    """A QAT convolution with its batch norm folded in: ``input (N, C_in, *spatial) ->
+    (N, C_out, *spatial_out)``. ``BATCH_NORM`` is the batch norm class of its dimensions."""
+
+    FOLD = staticmethod(fuse_conv_bn_weights)
+    BATCH_NORM = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=None,
+                 padding_mode="zeros", eps=1e-05, momentum=0.1, freeze_bn=False, qconfig=None):
+        self._FLOAT_LAYER.__init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._add_batch_norm(qconfig, self.BATCH_NORM, out_channels, bias, eps, momentum, freeze_bn)
+
+    def forward(self, input):
+        return self.folded_forward(input, self.convolve)
+
+
+class ConvBn1d(ConvBatchNorm, chainrule.nn.Conv1d):
+    """QAT Conv1d with BatchNorm1d folded in."""
+
+    _FLOAT_MODULE, _FLOAT_LAYER, BATCH_NORM = nni.ConvBn1d, chainrule.nn.Conv1d, chainrule.nn.BatchNorm1d
+
+
+class ConvBn2d(ConvBatchNorm, chainrule.nn.Conv2d):
+    """QAT Conv2d with BatchNorm2d folded in."""
+
+    _FLOAT_MODULE, _FLOAT_LAYER, BATCH_NORM = nni.ConvBn2d, chainrule.nn.Conv2d, chainrule.nn.BatchNorm2d
+
+
+class ConvBn3d(ConvBatchNorm, chainrule.nn.Conv3d):
+    """QAT Conv3d with BatchNorm3d folded in."""
+
+    _FLOAT_MODULE, _FLOAT_LAYER, BATCH_NORM = nni.ConvBn3d, chainrule.nn.Conv3d, chainrule.nn.BatchNorm3d
+
+
+class ConvBnReLU1d(WithReLU, ConvBn1d):
+    """QAT Conv1d with BatchNorm1d folded in, then ReLU."""
+
+    _FLOAT_MODULE, _FUSED_FLOAT_MODULE = nni.ConvBnReLU1d, nni.ConvReLU1d
+
+
+class ConvBnReLU2d(WithReLU, ConvBn2d):
+    """QAT Conv2d with BatchNorm2d folded in, then ReLU."""
+
+    _FLOAT_MODULE, _FUSED_FLOAT_MODULE = nni.ConvBnReLU2d, nni.ConvReLU2d
+
+
+class ConvBnReLU3d(WithReLU, ConvBn3d):
+    """QAT Conv3d with BatchNorm3d folded in, then ReLU."""
+
+    _FLOAT_MODULE, _FUSED_FLOAT_MODULE = nni.ConvBnReLU3d, nni.ConvReLU3d
+
+
+class LinearBn1d(FoldsBatchNorm, nnqat.FakeQuantizedWeight, chainrule.nn.Linear):
+    """QAT Linear with BatchNorm1d folded in: ``input (N, in_features) -> (N, out_features)``."""
+
+    FOLD = staticmethod(fuse_linear_bn_weights)
+    _FLOAT_MODULE, _FLOAT_LAYER = nni.LinearBn1d, chainrule.nn.Linear
+
+    def __init__(self, in_features, out_features, bias=True, eps=1e-05, momentum=0.1, freeze_bn=False, qconfig=None):
+        chainrule.nn.Linear.__init__(self, in_features, out_features, bias)
+        self._add_batch_norm(qconfig, chainrule.nn.BatchNorm1d, out_features, bias, eps, momentum, freeze_bn)
+
+    def forward(self, input):
+        return self.folded_forward(input, F.linear)
+
+
+def update_bn_stats(mod):
+    """``model.apply(update_bn_stats)``: the batch norms folded into convolutions update their statistics again."""
+    if isinstance(mod, ConvBatchNorm):
+        mod.update_bn_stats()
+
+
+def freeze_bn_stats(mod):
+    """``model.apply(freeze_bn_stats)``: the batch norms folded into convolutions use their running statistics."""
+    if isinstance(mod, ConvBatchNorm):
+        mod.freeze_bn_stats()
