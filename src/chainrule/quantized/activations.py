@@ -17,6 +17,7 @@ from chainrule import dtypes
 from chainrule.backend import xp
 from chainrule.ops import activation
 from chainrule.quantized.kernels import kernel, per_tensor, quantized_like, quantized_with
+from chainrule.quantized.quantize import integer_range
 from chainrule.tensor import tensor_from_array
 
 #: The fixed output qparams of the bounded curves: (scale, zero point) by dtype.
@@ -163,3 +164,44 @@ def leaky_relu_to(input, negative_slope, scale, zero_point):
 def sigmoid_to(input, scale, zero_point):
     """``sigmoid`` quantized with ``scale`` and ``zero_point``."""
     return through_reals(input, "sigmoid", lambda x: xp.float32(1) / (xp.float32(1) + xp.exp(-x)), scale, zero_point)
+
+
+def softmax_to(input, dim, scale, zero_point):
+    """e^x / Σ e^x along ``dim`` of the real values, quantized with ``scale`` and ``zero_point``
+    (PyTorch's ``quantized::softmax`` on x86: dequantize, float32 softmax, quantize)."""
+    return through_reals(input, "softmax", lambda x: activation.softmax(tensor_from_array(x), dim)._array, scale, zero_point)
+
+
+def prelu(input, weight, scale, zero_point):
+    """PReLU on the integers (PyTorch's ``quantized::prelu``), ``input (N, C, *)`` with a quantized
+    ``weight (C,)`` or ``(1,)`` of slopes, quantized with ``scale`` and ``zero_point``.
+
+    With ``qx`` split at its zero point ``zx`` into the part above and the part below,
+
+        acc = (max(qx, zx) - zx) · (q₁ - zw) + (min(qx, zx) - zx) · (qw - zw)
+
+    where ``q₁`` is the weight's quantized 1 (clamped into its dtype, as PyTorch's: a weight scale
+    under 1/255 makes the positive slope less than 1), then ``round(acc · M) + zero_point`` with
+    ``M = float32(sx · sw) · float32(1 / scale)`` in float32, half to even, clamped."""
+    array, slopes = per_tensor(input, "prelu"), per_tensor(weight, "prelu")
+    if array.qdtype != slopes.qdtype:
+        raise RuntimeError(
+            f"Found dtype {slopes.qdtype.name} but expected {array.qdtype.name} (quantized prelu: quantize the input "
+            "and the weight to the same dtype)"
+        )
+    lowest, highest = integer_range(array.qdtype, "prelu")
+    inverse_weight_scale = xp.float32(1) / xp.float32(slopes.scale)
+    quantized_one = min(max(int(slopes.zero_point + xp.rint(inverse_weight_scale)), lowest), highest)
+    weight_integers = slopes.integers.astype(xp.int64) - slopes.zero_point
+    if array.ndim != slopes.ndim:
+        weight_integers = weight_integers.reshape([1, weight_integers.size] + [1] * (array.ndim - 2))
+    if array.ndim > 1 and weight_integers.shape[1] not in (1, array.shape[1]):
+        raise RuntimeError(
+            f"The size of tensor a ({array.shape[1]}) must match the size of tensor b ({weight_integers.shape[1]}) at "
+            "non-singleton dimension 1 (quantized prelu: one slope, or one per channel of the input's dim 1)"
+        )
+    integers = array.integers.astype(xp.int64)
+    accumulator = (xp.maximum(integers, array.zero_point) - array.zero_point) * (quantized_one - slopes.zero_point)
+    accumulator = accumulator + (xp.minimum(integers, array.zero_point) - array.zero_point) * weight_integers
+    multiplier = xp.float32(array.scale) * xp.float32(slopes.scale) * (xp.float32(1) / xp.float32(scale))
+    return quantized_with(xp.rint(accumulator.astype(xp.float32) * multiplier) + int(zero_point), array.qdtype, scale, zero_point)

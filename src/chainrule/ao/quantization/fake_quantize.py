@@ -5,6 +5,8 @@ point the observer calls for, and fake-quantizes the tensor (rounds it onto that
 ``chainrule.fake_quantize_per_tensor_affine``): the network trains with the rounding error it will
 have once quantized, the gradient passing straight through. ``disable_observer`` freezes the
 parameters (late in training), ``disable_fake_quant`` lets values through untouched.
+``FusedMovingAvgObsFakeQuantize`` (PyTorch's default for training) does both in one step, with
+FBGEMM's rule for the parameters.
 """
 import chainrule
 from chainrule.ao.quantization.observer import (
@@ -13,7 +15,8 @@ from chainrule.ao.quantization.observer import (
     MovingAveragePerChannelMinMaxObserver,
     with_args,
 )
-from chainrule.dtypes import qint8, quint8
+from chainrule.backend import xp
+from chainrule.dtypes import qint8, quint4x2, quint8
 from chainrule.nn.module import Module
 from chainrule.quantized.schemes import (
     PER_CHANNEL,
@@ -22,6 +25,7 @@ from chainrule.quantized.schemes import (
     per_tensor_affine,
     per_tensor_symmetric,
 )
+from chainrule.tensor import tensor_from_array
 
 
 class FakeQuantizeBase(Module):
@@ -82,12 +86,14 @@ class FakeQuantize(FakeQuantizeBase):
             self.scale = scale.to(chainrule.float32)
             self.zero_point = zero_point.to(self.zero_point.dtype)
         if self.fake_quant_enabled[0] == 1:
-            if self.is_per_channel:
-                return chainrule.fake_quantize_per_channel_affine(
-                    X, self.scale, self.zero_point, self.ch_axis, self.quant_min, self.quant_max
-                )
-            return chainrule.fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, self.quant_min, self.quant_max)
+            return self.fake_quantized(X)
         return X
+
+    def fake_quantized(self, X):
+        """``X`` rounded onto the grid of ``scale`` and ``zero_point`` and back (per tensor or per channel)."""
+        if self.is_per_channel:
+            return chainrule.fake_quantize_per_channel_affine(X, self.scale, self.zero_point, self.ch_axis, self.quant_min, self.quant_max)
+        return chainrule.fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, self.quant_min, self.quant_max)
 
     def extra_repr(self):
         return (
@@ -96,6 +102,90 @@ class FakeQuantize(FakeQuantizeBase):
             f"ch_axis={self.ch_axis}, scale={self.scale}, zero_point={self.zero_point}"
         )
 
+
+
+class FusedMovingAvgObsFakeQuantize(FakeQuantize):
+    """FakeQuantize with a moving-average observer, observing and fake-quantizing in one step, as
+    PyTorch's fused kernel (``fused_moving_avg_obs_fake_quant``): the running min and max move as
+    the observer's, but the scale and zero point of training are chosen from them on every forward
+    by FBGEMM's rule (``fbgemm_qparams``), which for symmetric weights differs from the observer's:
+    ``max(|min| / 128, max / 127)`` against ``max(|min|, max) / 127.5``. ``convert`` still asks the
+    observer (``calculate_qparams``), as PyTorch does."""
+
+    def __init__(self, observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, **observer_kwargs):
+        super().__init__(observer, quant_min, quant_max, **observer_kwargs)
+        if not isinstance(self.activation_post_process, (MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver)):
+            raise AssertionError(
+                "Fused observer+fake_quant module only works with MovingAverageMinMaxObserver "
+                f"(got {type(self.activation_post_process).__name__})"
+            )
+        self.register_buffer("fake_quant_enabled", chainrule.tensor([1], dtype=chainrule.int64))
+        self.register_buffer("observer_enabled", chainrule.tensor([1], dtype=chainrule.int64))
+        self.is_symmetric_quant = self.qscheme in (per_tensor_symmetric, per_channel_symmetric)
+
+    def forward(self, X):
+        if self.observer_enabled[0] == 1:
+            self.activation_post_process(X.detach())
+        if self.fake_quant_enabled[0] != 1 or X.numel() == 0:
+            return X
+        observer = self.activation_post_process
+        scale, zero_point = fbgemm_qparams(
+            observer.min_val._array, observer.max_val._array, self.quant_min, self.quant_max, self.is_symmetric_quant
+        )
+        self.scale = tensor_from_array(scale.reshape(-1))
+        self.zero_point = tensor_from_array(zero_point.reshape(-1))
+        return self.fake_quantized(X)
+
+    def extra_repr(self):
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+            f"scale={self.scale}, zero_point={self.zero_point}, dtype={self.dtype}, quant_min={self.quant_min}, "
+            f"quant_max={self.quant_max}, qscheme={self.qscheme}, reduce_range={self.activation_post_process.reduce_range}"
+        )
+
+
+#: FBGEMM's smallest scale (float16's smallest normal number): a range that calls for less is widened.
+SMALL_SCALE = xp.float32(6.1e-5)
+
+
+def fbgemm_qparams(min_val, max_val, quant_min, quant_max, symmetric):
+    """``(scale float32, zero_point int32)`` arrays for the float32 ranges ``[min_val, max_val]``
+    (one per tensor or per channel), by FBGEMM's ``ChooseQuantizationParams``:
+
+    - symmetric, where the range holds 0 inside: widened to ``[-128 s, 127 s]`` (for qint8) with
+      ``s = max(|min| / 128, max / 127)``, zero point the middle of the integers rounded half to even;
+    - the range widened to hold 0; ``scale = (max - min) / (quant_max - quant_min)`` in float64
+      (0.1 where it is 0), at least ``SMALL_SCALE`` (the range stretched to match);
+    - the zero point from the end whose term is smaller (``quant_min - min / scale`` or ``quant_max
+      - max / scale``), rounded half to even and clamped into the integers."""
+    low, high = min_val.astype(xp.float32), max_val.astype(xp.float32)
+    integers = quant_max - quant_min
+    if symmetric:
+        lowest, highest = -(integers // 2 + 1), integers // 2
+        straddles = (low < 0) & (high > 0)
+        step = xp.maximum(xp.abs(low / xp.float32(lowest)), xp.abs(high / xp.float32(highest))).astype(xp.float64)
+        low = xp.where(straddles, (step * lowest).astype(xp.float32), low)
+        high = xp.where(straddles, (step * highest).astype(xp.float32), high)
+    low, high = xp.minimum(low, xp.float32(0)), xp.maximum(high, xp.float32(0))
+    scale = (high.astype(xp.float64) - low) / integers
+    with xp.errstate(divide="ignore", over="ignore"):
+        unusable = (scale.astype(xp.float32) == 0) | xp.isinf(xp.float32(1) / scale.astype(xp.float32))
+    scale = xp.where(unusable, 0.1, scale)
+    too_small = scale < SMALL_SCALE
+    if too_small.any():
+        stretch = (SMALL_SCALE / scale.astype(xp.float32)).astype(xp.float32)
+        stretched_low = xp.where(high == 0, -SMALL_SCALE * xp.float32(integers), low * stretch)
+        stretched_high = xp.where(low == 0, SMALL_SCALE * xp.float32(integers), high * stretch)
+        low = xp.where(too_small & (low != 0), stretched_low, low).astype(xp.float32)
+        high = xp.where(too_small, stretched_high, high).astype(xp.float32)
+        scale = xp.where(too_small, xp.float64(SMALL_SCALE), scale)
+    from_min, from_max = quant_min - low / scale, quant_max - high / scale
+    from_min_smaller = abs(quant_min) - xp.abs(low / scale) < abs(quant_max) - xp.abs(high / scale)
+    zero_point = xp.where(from_min_smaller, from_min, from_max)
+    if symmetric:
+        zero_point = xp.where((low < 0) & (high > 0), (quant_min + quant_max) / 2, zero_point)
+    zero_point = xp.clip(xp.rint(zero_point), quant_min, quant_max)
+    return scale.astype(xp.float32), zero_point.astype(xp.int32)
 
 
 class FixedQParamsFakeQuantize(FakeQuantize):
@@ -136,4 +226,28 @@ default_weight_fake_quant = FakeQuantize.with_args(
 default_per_channel_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8,
     qscheme=per_channel_symmetric, reduce_range=False, ch_axis=0,
+)
+default_embedding_fake_quant = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, qscheme=per_channel_affine_float_qparams, dtype=quint8,
+    quant_min=0, quant_max=255, ch_axis=0, averaging_constant=1,
+)
+default_embedding_fake_quant_4bit = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, qscheme=per_channel_affine_float_qparams, ch_axis=0, dtype=quint4x2,
+    averaging_constant=1,
+)
+default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=quint8
+)
+default_fused_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8, qscheme=per_tensor_symmetric
+)
+default_fused_per_channel_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8, qscheme=per_channel_symmetric
+)
+fused_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=-127, quant_max=127, dtype=qint8, qscheme=per_tensor_symmetric, eps=2**-12
+)
+fused_per_channel_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127, quant_max=127, dtype=qint8,
+    qscheme=per_channel_symmetric, eps=2**-12,
 )

@@ -7,7 +7,7 @@ from chainrule.ao.nn import quantized as nnq
 from chainrule.ao.nn.intrinsic import qat as nniqat
 from chainrule.ao.nn.intrinsic import quantized as nniq
 from chainrule.ao.nn.intrinsic.quantized import dynamic as nniqd
-from chainrule.ao.nn.qat import modules as nnqat
+from chainrule.ao.nn import qat as nnqat
 from chainrule.ao.nn.quantized import dynamic as nnqd
 from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub
 from chainrule.nn.linear import NonDynamicallyQuantizableLinear
@@ -37,6 +37,7 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     NonDynamicallyQuantizableLinear: nnq.Linear,
     nn.Linear: nnq.Linear,
     nn.ReLU6: nnq.ReLU6,
+    nn.PReLU: nnq.PReLU,
     nnq.FloatFunctional: nnq.QFunctional,
     nni.BNReLU2d: nniq.BNReLU2d,
     nni.BNReLU3d: nniq.BNReLU3d,
@@ -100,3 +101,13 @@ def get_default_qat_module_mappings():
 
 def get_default_dynamic_quant_module_mappings():
     return dict(DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS)
+
+
+def get_embedding_qat_module_mappings():
+    """The QAT mapping with the embeddings too (their weight fake-quantized per row)."""
+    return {**DEFAULT_QAT_MODULE_MAPPINGS, nn.EmbeddingBag: nnqat.EmbeddingBag, nn.Embedding: nnqat.Embedding}
+
+
+def get_embedding_static_quant_module_mappings():
+    """The static mapping with the QAT embeddings too (converted to quantized embeddings)."""
+    return {**DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, nnqat.EmbeddingBag: nnq.EmbeddingBag, nnqat.Embedding: nnq.Embedding}

@@ -6,7 +6,12 @@ from collections import namedtuple
 
 from chainrule.ao.quantization.fake_quantize import (
     FakeQuantize,
+    FusedMovingAvgObsFakeQuantize,
+    default_embedding_fake_quant,
+    default_embedding_fake_quant_4bit,
     default_fake_quant,
+    default_fused_per_channel_wt_fake_quant,
+    default_fused_wt_fake_quant,
     default_per_channel_weight_fake_quant,
     default_weight_fake_quant,
 )
@@ -26,7 +31,7 @@ from chainrule.ao.quantization.observer import (
     default_weight_observer,
 )
 from chainrule.ao.quantization.histogram_observer import HistogramObserver
-from chainrule.dtypes import float16, qint8, quint8
+from chainrule.dtypes import float16, float32, qint8, quint8
 from chainrule.quantized.schemes import per_channel_symmetric, per_tensor_symmetric
 
 
@@ -56,6 +61,12 @@ float16_dynamic_qconfig = QConfig(
 )
 float_qparams_weight_only_qconfig = QConfig(activation=default_placeholder_observer, weight=default_float_qparams_observer)
 default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weight_fake_quant)
+#: Quantization-aware training of embeddings: the weight fake-quantized per row (float qparams),
+#: the output (floats) not observed.
+default_embedding_qat_qconfig = QConfig(activation=NoopObserver.with_args(dtype=float32), weight=default_embedding_fake_quant)
+default_embedding_qat_qconfig_4bit = QConfig(
+    activation=NoopObserver.with_args(dtype=float32), weight=default_embedding_fake_quant_4bit
+)
 #: For operations that reuse their input's observer (``reshape``, in graph mode quantization).
 default_reuse_input_qconfig = QConfig(activation=default_reuse_input_observer, weight=NoopObserver)
 #: PReLU's in the default graph mode mapping: its weight (the slopes) quint8 by min and max.
@@ -84,26 +95,29 @@ def get_default_qconfig(backend="x86", version=0):
 
 
 def get_default_qat_qconfig(backend="x86", version=1):
-    """The quantization-aware-training qconfig of PyTorch for ``backend``: fake quantizers with
-    moving-average observers (PyTorch's fuse observer and fake quantization into one module,
-    FusedMovingAvgObsFakeQuantize; here they are the FakeQuantize of those observers, same values)."""
+    """The quantization-aware-training qconfig of PyTorch for ``backend``: moving-average observers
+    with fake quantization, fused in one module (``FusedMovingAvgObsFakeQuantize``) for
+    ``version=1``, apart (``FakeQuantize``) for ``version=0``; weights symmetric int8, per channel
+    but on qnnpack, activations of 7 bits on x86 and fbgemm."""
     check_backend(backend, "get_default_qat_qconfig")
-    reduce_range = REDUCES_RANGE[backend]
-    activation = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, reduce_range=reduce_range)
-    if backend == "qnnpack":
-        weight = FakeQuantize.with_args(
-            observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8, qscheme=per_tensor_symmetric
+    if version not in (0, 1):
+        raise AssertionError(
+            f"Version number: {version}in get_default_qat_qconfig is not supported. Version number must be 0 or 1"
         )
+    if version == 0:
+        activation = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255)
+        per_tensor_weight, per_channel_weight = default_weight_fake_quant, default_per_channel_weight_fake_quant
     else:
-        weight = FakeQuantize.with_args(
-            observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8,
-            qscheme=per_channel_symmetric,
-        )
-    return QConfig(activation=activation, weight=weight)
+        activation = FusedMovingAvgObsFakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255)
+        per_tensor_weight, per_channel_weight = default_fused_wt_fake_quant, default_fused_per_channel_wt_fake_quant
+    if backend != "onednn":  # PyTorch's onednn qconfig leaves reduce_range at its default (False) unsaid
+        activation = activation.with_args(reduce_range=REDUCES_RANGE[backend])
+    return QConfig(activation=activation, weight=per_tensor_weight if backend == "qnnpack" else per_channel_weight)
 
 
 __all__ = [
     "QConfig", "default_qconfig", "default_per_channel_qconfig", "default_dynamic_qconfig", "per_channel_dynamic_qconfig",
     "float16_dynamic_qconfig", "float_qparams_weight_only_qconfig", "default_qat_qconfig", "get_default_qconfig",
-    "get_default_qat_qconfig", "default_per_channel_weight_fake_quant", "MinMaxObserver", "PerChannelMinMaxObserver",
+    "get_default_qat_qconfig", "default_per_channel_weight_fake_quant", "default_embedding_qat_qconfig",
+    "default_embedding_qat_qconfig_4bit", "MinMaxObserver", "PerChannelMinMaxObserver",
 ]

@@ -61,10 +61,13 @@ def _prepare(model, qconfig_mapping, is_qat):
     mapping = _as_mapping(qconfig_mapping)
     graph_module = _fused(copy.deepcopy(model), is_qat)
     qconfigs = node_qconfigs(graph_module, mapping)
+    for node, qconfig in qconfigs.items():
+        node.meta["qconfig"] = qconfig  # (convert names the quantization parameters by it, as PyTorch)
     node_matches = matches(graph_module, qconfigs)
     if is_qat:
         _swap_for_qat(graph_module, node_matches)
     insert_observers(graph_module, node_matches)
+    graph_module = GraphModule(graph_module, graph_module.graph, "GraphModule")  # (its modules in graph order, as PyTorch's)
     graph_module.meta = {OBSERVED: {"is_qat": is_qat, "qconfig_mapping": mapping}}
     return graph_module
 

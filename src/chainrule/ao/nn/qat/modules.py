@@ -40,8 +40,12 @@ class FakeQuantizedWeight:
             )
         if not getattr(mod, "qconfig", None):
             raise AssertionError(f"Input float module must have a valid qconfig ({type(mod).__name__}: set its .qconfig)")
-        layer = mod[0] if isinstance(mod, FusedModule) else mod
-        qat = cls(*layer_arguments(layer), qconfig=mod.qconfig)
+        return cls.holding(mod[0] if isinstance(mod, FusedModule) else mod, mod.qconfig)
+
+    @classmethod
+    def holding(cls, layer, qconfig):
+        """The QAT layer of float ``layer``'s shape, holding its parameters."""
+        qat = cls(*layer_arguments(layer), qconfig=qconfig)
         qat.weight, qat.bias = layer.weight, layer.bias
         return qat
 

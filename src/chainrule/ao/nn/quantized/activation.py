@@ -1,11 +1,14 @@
 """Quantized activations, ``torch.ao.nn.quantized``'s: ``ReLU6`` (the integers clamped, same
 qparams), and those whose output has qparams of its own, the observer's after ``convert``
-(``from_float``): ``Hardswish``, ``ELU``, ``LeakyReLU``, ``Sigmoid`` (kernels in
-``chainrule.quantized.activations``)."""
+(``from_float``): ``Hardswish``, ``ELU``, ``LeakyReLU``, ``Sigmoid``, ``Softmax``, and ``PReLU``,
+whose slopes are quantized too (kernels in ``chainrule.quantized.activations``)."""
 import chainrule
 from chainrule import nn
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.nn.module import Module
+from chainrule.ops.activation import implicit_softmax_dim
 from chainrule.quantized import activations
+from chainrule.quantized.tensor import QuantizedTensor
 
 
 class ReLU6(Module):
@@ -104,3 +107,67 @@ class Sigmoid(nn.Sigmoid):
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         return cls(*_observed_qparams(mod))
+
+
+class Softmax(nn.Softmax):
+    """``QuantizedSoftmax``: e^x / Σ e^x along ``dim`` (as ``nn.Softmax``: the implicit choice,
+    with its warning, where None), quantized with ``scale`` and ``zero_point``."""
+
+    def __init__(self, dim=None, scale=1.0, zero_point=0):
+        super().__init__(dim)
+        self.scale = scale
+        self.zero_point = zero_point
+
+    def _get_name(self):
+        return "QuantizedSoftmax"
+
+    def forward(self, input):
+        dim = implicit_softmax_dim("softmax", input.dim()) if self.dim is None else self.dim
+        return activations.softmax_to(input, dim, self.scale, self.zero_point)
+
+    @staticmethod
+    def from_float(mod, use_precomputed_fake_quant=False):
+        return Softmax(mod.dim, *_observed_qparams(mod))
+
+
+class PReLU(Module):
+    """``QuantizedPReLU``: x above 0, ``weight``·x below, ``input (N, C, *)`` with quantized slopes
+    ``weight (num_parameters,)`` (quint8, one for all channels or one per channel of dim 1), the
+    output quantized with ``scale`` and ``zero_point``."""
+
+    def __init__(self, output_scale, output_zero_point, num_parameters=1):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.scale = output_scale
+        self.zero_point = output_zero_point
+        self.set_weight(chainrule.quantize_per_tensor(chainrule.randn(num_parameters), 1.0, 0, chainrule.quint8))
+
+    def set_weight(self, w):
+        self.weight = w
+
+    def _get_name(self):
+        return "QuantizedPReLU"
+
+    def forward(self, input):
+        if not isinstance(input, QuantizedTensor):
+            raise RuntimeError(
+                "Creation of quantized tensor requires quantized dtype like torch.quint8 (QuantizedPReLU takes a "
+                f"quantized tensor, got {input.dtype}: quantize it first, with a QuantStub or chainrule.quantize_per_tensor)"
+            )
+        if input.dim() == 0:
+            raise RuntimeError("prelu: Type promoting not supported. (QuantizedPReLU takes an input of at least one dimension)")
+        return activations.prelu(input, self.weight, self.scale, self.zero_point)
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        """The quantized PReLU of a calibrated float one: its slopes quantized to quint8 with the
+        parameters its qconfig's weight observer chooses for them."""
+        quantized = cls(*_observed_qparams(mod), mod.num_parameters)
+        slopes = mod.weight.detach().float()
+        observer = mod.qconfig.weight()
+        observer(slopes)
+        if observer.dtype != chainrule.quint8:
+            warn_at_caller(f"PReLU's weight observer should have dtype quint8 but got {observer.dtype}")
+        weight_scale, weight_zero_point = observer.calculate_qparams()
+        quantized.set_weight(chainrule.quantize_per_tensor(slopes, float(weight_scale), int(weight_zero_point), chainrule.quint8))
+        return quantized

@@ -16,6 +16,7 @@ As in PyTorch 2.13, the module passes mode 0 to the kernel: EmbeddingBag sums it
 ``mode`` says (the mode is kept and printed only).
 """
 import chainrule
+from chainrule.ao.nn import qat
 from chainrule.backend import xp
 from chainrule.dtypes import int32, int64, quint8, scalar_type_name
 from chainrule.nn import Embedding as FloatEmbedding
@@ -171,6 +172,7 @@ class Embedding(Module):
 
     _version = 1
     _FLOAT_MODULE = FloatEmbedding
+    _QAT_MODULE = qat.Embedding
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, dtype=quint8):
@@ -211,14 +213,12 @@ class Embedding(Module):
     def quantized_table(cls, mod):
         """``mod``'s weight quantized per row by its qconfig's weight observer (float_qparams_weight_only_qconfig's by default)."""
         name = cls.__name__
-        if type(mod) is not cls._FLOAT_MODULE:
-            raise AssertionError(f"nnq.{name}.from_float only works for {cls._FLOAT_MODULE.__name__}")
-        if not hasattr(mod, "qconfig"):
-            raise AssertionError(f"{name} input float module must have qconfig defined")
-        from chainrule.ao.quantization.qconfig import float_qparams_weight_only_qconfig
-
-        qconfig = mod.qconfig if mod.qconfig is not None and mod.qconfig.weight is not None else float_qparams_weight_only_qconfig
-        observer = qconfig.weight()
+        if hasattr(mod, "weight_fake_quant"):  # a QAT embedding: its fake quantizer observes the weight
+            if type(mod) is not cls._QAT_MODULE:
+                raise AssertionError(f"nnq.{name}.from_float with fake quant only works for {cls._QAT_MODULE.__name__}")
+            observer = mod.weight_fake_quant
+        else:
+            observer = cls.weight_observer(mod)
         if observer.qscheme is not per_channel_affine_float_qparams:
             raise AssertionError(f"{name} quantization is only supported with float_qparams_weight_only_qconfig.")
         if observer.dtype != quint8:
@@ -229,6 +229,18 @@ class Embedding(Module):
         observer(mod.weight)
         scales, zero_points = observer.calculate_qparams()
         return chainrule.quantize_per_channel(mod.weight.detach().float(), scales.float(), zero_points.float(), 0, quint8)
+
+    @classmethod
+    def weight_observer(cls, mod):
+        """A new weight observer of float ``mod``'s qconfig (float_qparams_weight_only_qconfig's if it has none)."""
+        if type(mod) is not cls._FLOAT_MODULE:
+            raise AssertionError(f"nnq.{cls.__name__}.from_float only works for {cls._FLOAT_MODULE.__name__}")
+        if not hasattr(mod, "qconfig"):
+            raise AssertionError(f"{cls.__name__} input float module must have qconfig defined")
+        from chainrule.ao.quantization.qconfig import float_qparams_weight_only_qconfig
+
+        qconfig = mod.qconfig if mod.qconfig is not None and mod.qconfig.weight is not None else float_qparams_weight_only_qconfig
+        return qconfig.weight()
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
@@ -246,6 +258,7 @@ class EmbeddingBag(Embedding):
 
     _version = 1
     _FLOAT_MODULE = FloatEmbeddingBag
+    _QAT_MODULE = qat.EmbeddingBag
 
     def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="sum",
                  sparse=False, _weight=None, include_last_offset=False, dtype=quint8):

@@ -1,4 +1,4 @@
-"""FloatFunctional and QFunctional: additions, products and concatenations in a model to quantize
+"""FloatFunctional, FXFloatFunctional and QFunctional: additions, products and concatenations in a model to quantize
 (a residual ``x + f(x)``), as modules, so that an observer can watch their results. In float,
 ``FloatFunctional().add(x, y)`` is ``x + y``; ``convert`` makes it a ``QFunctional`` that adds
 quantized tensors and quantizes the sum to the observed scale and zero point (in float32 here;
@@ -10,37 +10,50 @@ from chainrule.nn.module import Module
 from chainrule.nn.linear import Identity
 
 
-class FloatFunctional(Module):
-    """``add``, ``add_scalar``, ``mul``, ``mul_scalar``, ``cat``, ``add_relu`` on float tensors,
-    each result passed through ``activation_post_process`` (an observer once prepared)."""
-
-    def __init__(self):
-        super().__init__()
-        self.activation_post_process = Identity()
+class FXFloatFunctional(Module):
+    """``add``, ``add_scalar``, ``mul``, ``mul_scalar``, ``cat``, ``add_relu``, ``matmul`` on float
+    tensors, as modules (what graph mode quantization puts for a FloatFunctional: its observers
+    go into the traced graph instead)."""
 
     def forward(self, x):
         raise RuntimeError("FloatFunctional is not intended to use the 'forward'. Please use the underlying operation")
 
+    def observed(self, result):
+        """What watches a result: nothing here, the observer in FloatFunctional."""
+        return result
+
     def add(self, x, y):
-        return self.activation_post_process(x + y)
+        return self.observed(x + y)
 
     def add_scalar(self, x, y):
         return x + y  # PyTorch does not observe it: the quantized form keeps x's scale
 
     def mul(self, x, y):
-        return self.activation_post_process(x * y)
+        return self.observed(x * y)
 
     def mul_scalar(self, x, y):
         return x * y
 
     def cat(self, x, dim=0):
-        return self.activation_post_process(chainrule.cat(x, dim=dim))
+        return self.observed(chainrule.cat(x, dim=dim))
 
     def add_relu(self, x, y):
-        return self.activation_post_process(chainrule.relu(x + y))
+        return self.observed(chainrule.relu(x + y))
 
     def matmul(self, x, y):
-        return self.activation_post_process(chainrule.matmul(x, y))
+        return self.observed(chainrule.matmul(x, y))
+
+
+class FloatFunctional(FXFloatFunctional):
+    """FXFloatFunctional's operations, each result (but the scalar ones') passed through
+    ``activation_post_process`` (an observer once prepared)."""
+
+    def __init__(self):
+        super().__init__()
+        self.activation_post_process = Identity()
+
+    def observed(self, result):
+        return self.activation_post_process(result)
 
 
 class QFunctional(Module):

@@ -1,10 +1,13 @@
 """Fusion in the graph: each chain of layers that ``fuse_modules`` knows how to join (conv-bn,
 conv-bn-relu, conv-relu, linear-relu, linear-bn, bn-relu, with ``F.relu`` standing for
 ``nn.ReLU``), where each value in the chain feeds only the next, becomes one fused module,
-placed at the first layer's name; the other layers leave the graph and the module."""
+placed at the first layer's name; the other layers leave the graph and the module (which is
+rebuilt from its graph, as PyTorch's: only the modules the graph calls, in the order it calls them;
+in training mode the fused module holds the very batch norm and ReLU it replaced)."""
 from chainrule import nn
 from chainrule.ao.quantization.fuse_modules import FUSERS, fuse_known_modules
 from chainrule.ao.quantization.fx.patterns import RELUS
+from chainrule.fx import GraphModule
 
 
 def _module_of(node, modules):
@@ -35,7 +38,7 @@ def _longest_chain(node, modules):
 
 
 def fuse_graph(graph_module, is_qat):
-    """``graph_module`` with its known chains fused, in place (see the module docstring)."""
+    """``graph_module`` with its known chains fused (see the module docstring)."""
     modules = dict(graph_module.named_modules(remove_duplicate=False))
     for node in graph_module.graph.nodes:  # (a live view: it skips the nodes erased as it goes)
         if node.op != "call_module":
@@ -49,6 +52,4 @@ def fuse_graph(graph_module, is_qat):
         chain[-1].replace_all_uses_with(node)
         for erased in reversed(chain[1:]):
             graph_module.graph.erase_node(erased)
-    graph_module.delete_all_unused_submodules()
-    graph_module.recompile()
-    return graph_module
+    return GraphModule(graph_module, graph_module.graph, "GraphModule")

@@ -1,14 +1,21 @@
 """What graph mode quantization can quantize, and how: PyTorch's default backend config (x86,
 fbgemm) in small, one table entry per operation.
 
-Each operation quantizes in one of four ways (``OpPattern.kind``):
+Each operation quantizes in one of these ways (``OpPattern.kind``):
 
 - ``"layer"``: a layer swapped at convert for its quantized form (``mappings``: Linear, Conv,
   fused ConvReLU2d..., BatchNorm, LayerNorm...), or its dynamic form for a dynamic qconfig;
   its output gets an observer of its own;
+- ``"weighted"``: ``F.linear`` and ``F.conv1d/2d/3d`` on weights the model holds: the weight
+  gets the qconfig's weight observer (the bias stays float), and convert packs the quantized
+  weight (``chainrule.ops.quantized.linear_prepack``...) for ``ops.quantized.linear`` /
+  ``conv2d``... (``linear_relu``... when a ReLU follows);
 - ``"binary"``: ``+`` and ``*`` of two tensors (``chainrule.ops.quantized.add``/``mul`` at
   convert, with the output observer's scale and zero point; ``add_relu`` when a ReLU follows);
   with a number instead of a second tensor the output shares the input's observer (``add(x, 2.0)``);
+  ``chainrule.matmul`` of two tensors (``ops.quantized.matmul``, no ReLU fused);
+- ``"output_qparams"``: functional hardswish, ELU, leaky ReLU and layer norm, run at convert as
+  ``ops.quantized.hardswish(x, output_scale=..., output_zero_point=...)``...;
 - ``"shares_input"``: operations that work on quantized tensors and keep their input's scale and
   zero point (pools, ReLU, reshapes, ``cat`` whose inputs are made to share one observer);
   their output shares the input's observer;
@@ -17,9 +24,9 @@ Each operation quantizes in one of four ways (``OpPattern.kind``):
 
 ``dtype_configs`` lists the (input dtype, output dtype, dynamic) a qconfig may ask for; a qconfig
 asking for another leaves the operation in float (an LSTM under a static qconfig, say).
-What is missing from PyTorch's table: the functional forms with weights (``F.linear``,
-``F.conv2d``), ``matmul``, softmax, the functional ELU/hardswish/leaky ReLU and norms,
-transposed convolutions' functions, and standalone / custom modules.
+What is missing from PyTorch's table: dynamic quantization of ``F.linear``, the transposed
+convolutions' functions, ``F.group_norm`` / ``F.instance_norm``, ``F.dropout``, and standalone /
+custom modules. Softmax is not quantized by PyTorch's default table either (it stays float).
 """
 import dataclasses
 import operator
@@ -43,10 +50,30 @@ class OpPattern:
     kind: str
     dtype_configs: tuple = (STATIC,)
     fixed_qparams: tuple = None  # (scale, zero_point) a fixed-range operation requires
+    weight_argument: tuple = None  # (position, keyword) of the argument the weight observer watches
+    float_arguments: tuple = ()  # (position, keyword) of the arguments left float (biases, norms' affine)
+    fuses_relu: bool = False  # whether a ReLU that follows joins the match (add_relu, linear_relu)
+
+    def argument_role(self, position, keyword):
+        """How an argument of a matched node is observed (``"weight"``, ``"float"`` or ``"input"``),
+        given its ``position`` if positional, else its ``keyword``."""
+
+        def is_argument(argument):
+            return position == argument[0] if keyword is None else keyword == argument[1]
+
+        if self.weight_argument is not None and is_argument(self.weight_argument):
+            return "weight"
+        if any(is_argument(each) for each in self.float_arguments):
+            return "float"
+        return "input"
 
 
 SHARES_INPUT = OpPattern("shares_input")
-BINARY = OpPattern("binary")
+BINARY = OpPattern("binary", fuses_relu=True)
+MATMUL = OpPattern("binary")
+WEIGHTED = OpPattern("weighted", weight_argument=(1, "weight"), float_arguments=((2, "bias"),), fuses_relu=True)
+OUTPUT_QPARAMS = OpPattern("output_qparams")
+LAYER_NORM = OpPattern("output_qparams", float_arguments=((2, "weight"), (3, "bias")))
 STATIC_LAYER = OpPattern("layer")
 LINEAR_LAYER = OpPattern("layer", (STATIC, DYNAMIC_INT8, DYNAMIC_FLOAT16))
 RECURRENT_LAYER = OpPattern("layer", (DYNAMIC_INT8, DYNAMIC_FLOAT16))
@@ -75,6 +102,10 @@ FIXED_RANGE = {
     "tanh": MINUS_ONE_TO_ONE, "tanh_": MINUS_ONE_TO_ONE,
 }
 BINARY_FUNCTIONS = (operator.add, chainrule.add, operator.mul, chainrule.mul)
+#: The functional layers with weights, by the name of their quantized operation.
+WEIGHTED_FUNCTIONS = {F.linear: "linear", F.conv1d: "conv1d", F.conv2d: "conv2d", F.conv3d: "conv3d"}
+#: The functions run at convert by the quantized operation of the same name, given their output's parameters.
+OUTPUT_QPARAMS_FUNCTIONS = {F.hardswish: OUTPUT_QPARAMS, F.elu: OUTPUT_QPARAMS, F.leaky_relu: OUTPUT_QPARAMS, F.layer_norm: LAYER_NORM}
 #: What can follow a binary operation to make ``add_relu`` / ``mul_relu``.
 RELUS = (nn.ReLU, F.relu, chainrule.relu)
 NOT_QUANTIZED_IN_GRAPH_MODE = (QuantStub, DeQuantStub, FloatFunctional)
@@ -106,6 +137,12 @@ def pattern_of(node, modules):
     if node.op == "call_function":
         if node.target in BINARY_FUNCTIONS:
             return BINARY
+        if node.target is chainrule.matmul:
+            return MATMUL
+        if node.target in WEIGHTED_FUNCTIONS:
+            return WEIGHTED
+        if node.target in OUTPUT_QPARAMS_FUNCTIONS:
+            return OUTPUT_QPARAMS_FUNCTIONS[node.target]
         if node.target in SHARING_FUNCTIONS:
             return SHARES_INPUT
         return FIXED_RANGE.get(node.target)

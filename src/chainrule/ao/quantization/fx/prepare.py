@@ -7,7 +7,8 @@ node by node in order:
 
 - an input whose producer gives float where the node wants quint8 gets an observer (one per
   value and observer type, shared among the nodes that read it); a dynamic qconfig gets its
-  placeholder observer on the first input only;
+  placeholder observer on the first input only; the weight of ``F.linear`` / ``F.conv2d``... gets
+  the qconfig's weight observer, its bias none;
 - a quantized output gets an observer of its own (``activation_post_process_N``), which the
   nodes after it read;
 - an operation that keeps its input's scale (``"shares_input"``: pools, reshapes, ``cat``...)
@@ -15,7 +16,7 @@ node by node in order:
   the nearest observer; ``cat`` makes the observers of all its inputs that one too. Calibration
   then feeds that one observer every value that must share its parameters.
 
-A pattern of two nodes (``add`` then ``relu``) takes its input observers at the first node and
+A pattern of two nodes (``add`` then ``relu``, ``F.linear`` then ``relu``) takes its input observers at the first node and
 its output observer after the last. Each quantized node keeps what convert needs in
 ``node.meta["quantization"]``.
 """
@@ -66,7 +67,8 @@ def has_no_tensors(node, cache):
 
 def matches(graph_module, qconfigs):
     """``{node: NodeQuantization}`` for the nodes whose pattern and qconfig quantize them, a ReLU
-    after a binary operation (whose only user it is) joining that operation's match."""
+    after an addition, a product or a functional layer (whose only user it is) joining that
+    operation's match."""
     modules = dict(graph_module.named_modules(remove_duplicate=False))
     found = {}
     for node in graph_module.graph.nodes:
@@ -74,7 +76,7 @@ def matches(graph_module, qconfigs):
         if pattern is None or qconfigs.get(node) is None or node in found:  # (a relu joined to its add)
             continue
         found[node] = NodeQuantization(pattern, qconfigs[node], node.name, node.name)
-        if pattern.kind == "binary" and len(node.users) == 1 and tensor_arguments(node) == 2:
+        if pattern.fuses_relu and len(node.users) == 1:
             (user,) = node.users
             if is_relu(user, modules) and user.args[:1] == (node,):
                 found[user] = found[node] = NodeQuantization(pattern, qconfigs[node], node.name, user.name)
@@ -128,13 +130,14 @@ class ObserverInserter:
         with self.graph.inserting_after(after):
             return self.graph.create_node("call_module", name, (after,), {}, name=name)
 
-    def observed_input(self, node, arg, match, is_first):
-        """``arg`` of ``node``, through an input observer where the node wants another dtype than it gets."""
+    def observed_input(self, node, arg, match, is_first, role="input"):
+        """``arg`` of ``node``, through an input observer where the node wants another dtype than it
+        gets (the weight observer for a ``"weight"`` argument; none for a ``"float"`` one)."""
         if isinstance(arg, (list, tuple)):
-            return type(arg)(self.observed_input(node, item, match, False) for item in arg)
-        if not isinstance(arg, Node):
+            return type(arg)(self.observed_input(node, item, match, False, role) for item in arg)
+        if not isinstance(arg, Node) or role == "float":
             return arg
-        observer = match.qconfig.activation()
+        observer = match.qconfig.weight() if role == "weight" else match.qconfig.activation()
         given, _ = self.output_dtype(arg)
         if observer.is_dynamic:
             needed = is_first
@@ -156,8 +159,11 @@ class ObserverInserter:
         if match is None or has_no_tensors(node, self.no_tensor_cache):
             return
         if node.name == match.root:
-            node.args = tuple(self.observed_input(node, arg, match, index == 0) for index, arg in enumerate(node.args))
-            node.kwargs = {key: self.observed_input(node, value, match, False) for key, value in node.kwargs.items()}
+            role = match.pattern.argument_role
+            node.args = tuple(
+                self.observed_input(node, arg, match, index == 0, role(index, None)) for index, arg in enumerate(node.args)
+            )
+            node.kwargs = {key: self.observed_input(node, value, match, False, role(None, key)) for key, value in node.kwargs.items()}
         node.meta["quantization"] = match
         if node.name != match.last:
             return
