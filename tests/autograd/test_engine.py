@@ -475,3 +475,28 @@ def test_a_callback_queued_during_backward_runs_once_every_node_has_run_as_pytor
         assert calls == [("first", True), ("second", True)]
         with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass"):
             engine.queue_callback(lambda: None)
+
+
+def test_a_backward_pass_in_another_thread_is_not_this_threads_as_pytorch():
+    """The current backward pass is per thread: while another thread's pass waits in a hook, a
+    callback queued here is refused (there is no pass in this thread), as PyTorch refuses it."""
+    for lib in (torch, chainrule):
+        engine = lib.autograd.Variable._execution_engine
+        started, release = threading.Event(), threading.Event()
+        y = lib.ones(2, requires_grad=True) * 2
+
+        def hook(grad):
+            started.set()
+            release.wait(5)
+            return grad
+
+        y.register_hook(hook)
+        other = threading.Thread(target=lambda: y.sum().backward())
+        other.start()
+        try:
+            assert started.wait(5)
+            with pytest.raises(RuntimeError, match="Final callbacks can only be installed during backward pass"):
+                engine.queue_callback(lambda: None)
+        finally:
+            release.set()
+            other.join()

@@ -16,6 +16,7 @@ A gradient whose shape or dtype differs from its input's (the input was broadcas
 summed back and cast here, in one place, so that no operation repeats that work.
 """
 import contextlib
+import threading
 
 from chainrule import dtypes
 from chainrule.caller_warnings import warn_at_caller
@@ -116,13 +117,28 @@ class InputsToAccumulate(dict):
     and fills ``.grad`` through ``retain_grad()``, as PyTorch's engine does with ``accumulate_grad``."""
 
 
-class BackwardPass:
-    """The backward pass running now (``current``), for hooks that need to know which nodes it
-    reaches (``autograd.graph.register_multi_grad_hook``): ``number`` counts the passes.
+class _OnePassPerThread(type):
+    """``BackwardPass.current``: the pass running in this thread, as PyTorch's engine keeps the
+    current graph task per thread (a pass in another thread is not this one's: a callback queued
+    here outside a pass is refused even while another thread runs backward)."""
+
+    _this_thread = threading.local()
+
+    @property
+    def current(cls):
+        return getattr(cls._this_thread, "current", None)
+
+    @current.setter
+    def current(cls, backward_pass):
+        cls._this_thread.current = backward_pass
+
+
+class BackwardPass(metaclass=_OnePassPerThread):
+    """The backward pass running now in this thread (``current``), for hooks that need to know which
+    nodes it reaches (``autograd.graph.register_multi_grad_hook``): ``number`` counts the passes.
     ``runs_every_node`` is False for ``autograd.grad`` and ``backward(inputs=...)``, which run only
     the nodes leading to their inputs (the reentrant checkpoint refuses them, as PyTorch's)."""
 
-    current = None
     started = 0
 
     def __init__(self, dependencies, runs_every_node=True):
