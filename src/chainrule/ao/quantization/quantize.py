@@ -155,7 +155,6 @@ def _convert_children(module, mapping):
             setattr(module, name, swapped)
 
 
-#: The qconfig of each weight dtype that ``quantize_dynamic`` knows by itself.
 #: The qconfig each dtype of ``quantize_dynamic`` quantizes with: int8 or float16 weights for Linear
 #: and the recurrent layers, quint8 rows (each with its own scale and offset) for the embeddings.
 DYNAMIC_QCONFIGS = {qint8: default_dynamic_qconfig, float16: float16_dynamic_qconfig, quint8: float_qparams_weight_only_qconfig}
