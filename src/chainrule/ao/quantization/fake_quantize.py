@@ -11,8 +11,11 @@ FBGEMM's rule for the parameters.
 import chainrule
 from chainrule.ao.quantization.observer import (
     FixedQParamsObserver,
+    HistogramObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
+    default_fixed_qparams_range_0to1_observer,
+    default_fixed_qparams_range_neg1to1_observer,
     with_args,
 )
 from chainrule.backend import xp
@@ -202,6 +205,14 @@ class FixedQParamsFakeQuantize(FakeQuantize):
     def calculate_qparams(self):
         return self.scale, self.zero_point
 
+    def extra_repr(self):
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+            f"scale={self.scale}, zero_point={self.zero_point}, dtype={self.dtype}, "
+            f"quant_min={self.activation_post_process.quant_min}, quant_max={self.activation_post_process.quant_max}, "
+            f"qscheme={self.qscheme}"
+        )
+
 def _switch(method_name):
     def switch(module):
         if isinstance(module, FakeQuantizeBase):
@@ -223,6 +234,17 @@ default_fake_quant = FakeQuantize.with_args(
 default_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8, qscheme=per_tensor_symmetric, reduce_range=False
 )
+#: Dynamic quantization's, in training: the range of each batch alone (``averaging_constant=1``).
+default_dynamic_fake_quant = FakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, is_dynamic=True, dtype=quint8, averaging_constant=1
+)
+default_fixed_qparams_range_neg1to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_neg1to1_observer
+)
+default_fixed_qparams_range_0to1_fake_quant = FixedQParamsFakeQuantize.with_args(observer=default_fixed_qparams_range_0to1_observer)
+# The older names of the fixed ranges, kept by PyTorch.
+default_symmetric_fixed_qparams_fake_quant = default_fixed_qparams_range_neg1to1_fake_quant
+default_affine_fixed_qparams_fake_quant = default_fixed_qparams_range_0to1_fake_quant
 default_per_channel_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=qint8,
     qscheme=per_channel_symmetric, reduce_range=False, ch_axis=0,
@@ -234,6 +256,9 @@ default_embedding_fake_quant = FakeQuantize.with_args(
 default_embedding_fake_quant_4bit = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, qscheme=per_channel_affine_float_qparams, ch_axis=0, dtype=quint4x2,
     averaging_constant=1,
+)
+default_histogram_fake_quant = FakeQuantize.with_args(
+    observer=HistogramObserver, quant_min=0, quant_max=255, dtype=quint8, qscheme=per_tensor_affine, reduce_range=True
 )
 default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
     observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=quint8

@@ -1,6 +1,8 @@
 """Which module becomes which: the float layers and their quantized (static, dynamic) and
 quantization-aware-training forms, as PyTorch's default mappings (in PyTorch's order; as in
 PyTorch, ``Conv1d`` and ``ConvReLU1d`` have no QAT form)."""
+import copy
+
 import chainrule.nn as nn
 from chainrule.ao.nn import intrinsic as nni
 from chainrule.ao.nn import quantized as nnq
@@ -10,6 +12,7 @@ from chainrule.ao.nn.intrinsic.quantized import dynamic as nniqd
 from chainrule.ao.nn import qat as nnqat
 from chainrule.ao.nn.quantized import dynamic as nnqd
 from chainrule.ao.quantization.stubs import DeQuantStub, QuantStub
+from chainrule.ao.quantization.utils import get_combined_dict
 from chainrule.nn.linear import NonDynamicallyQuantizableLinear
 
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
@@ -111,3 +114,30 @@ def get_embedding_qat_module_mappings():
 def get_embedding_static_quant_module_mappings():
     """The static mapping with the QAT embeddings too (converted to quantized embeddings)."""
     return {**DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, nnqat.EmbeddingBag: nnq.EmbeddingBag, nnqat.Embedding: nnq.Embedding}
+
+
+def _quantized_class(float_module_class, default_mapping, additional_mapping):
+    quantized_class = get_combined_dict(default_mapping, additional_mapping or {}).get(float_module_class)
+    if quantized_class is None:
+        raise AssertionError(
+            f"Floating point module class {float_module_class} does not have a corresponding quantized module class "
+            "(give one in the additional mapping)"
+        )
+    return copy.deepcopy(quantized_class)
+
+
+def get_static_quant_module_class(float_module_class, additional_static_quant_mapping=None, is_reference=False):
+    """The statically quantized class of ``float_module_class`` (``nn.Conv2d`` -> ``nnq.Conv2d``)."""
+    if is_reference:
+        raise NotImplementedError("chainrule has no reference quantized modules: use is_reference=False")
+    return _quantized_class(float_module_class, DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, additional_static_quant_mapping)
+
+
+def get_dynamic_quant_module_class(float_module_class, additional_dynamic_quant_mapping=None):
+    """The dynamically quantized class of ``float_module_class`` (``nn.Linear`` -> ``nnqd.Linear``)."""
+    return _quantized_class(float_module_class, DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS, additional_dynamic_quant_mapping)
+
+
+def get_default_qconfig_propagation_list():
+    """The module types ``prepare`` gives a qconfig: those of the three default mappings, and Sequential."""
+    return {*DEFAULT_STATIC_QUANT_MODULE_MAPPINGS, *DEFAULT_QAT_MODULE_MAPPINGS, *DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS, nn.Sequential}

@@ -16,10 +16,11 @@ arithmetic is done with chainrule's float32 tensors as PyTorch does it, so the p
 """
 import functools
 import math
+from collections import OrderedDict
 
 import chainrule
 from chainrule.caller_warnings import warn_at_caller
-from chainrule.dtypes import qint8, qint32, quint8
+from chainrule.dtypes import qint8, qint32, quint4x2, quint8
 from chainrule.nn.module import Module
 from chainrule.quantized.schemes import (
     PER_CHANNEL,
@@ -281,6 +282,24 @@ class PlaceholderObserver(ObserverBase):
         raise Exception("calculate_qparams should not be called for PlaceholderObserver")  # noqa: TRY002 (PyTorch's type)
 
 
+class RecordingObserver(ObserverBase):
+    """For debugging: keeps a copy of every tensor that passes (``get_tensor_value()``)."""
+
+    def __init__(self, dtype=quint8):
+        super().__init__(dtype=dtype, is_dynamic=False)
+        self.tensor_val = []
+
+    def forward(self, x):
+        self.tensor_val.append(x.clone())
+        return x
+
+    def calculate_qparams(self):
+        raise Exception("calculate_qparams should not be called for RecordingObserver")  # noqa: TRY002 (PyTorch's type)
+
+    def get_tensor_value(self):
+        return self.tensor_val
+
+
 class NoopObserver(ObserverBase):
     """Observes nothing, for a dtype that needs no parameters (float16)."""
 
@@ -346,6 +365,46 @@ default_fixed_qparams_range_neg1to1_observer = FixedQParamsObserver.with_args(
     scale=2.0 / 256.0, zero_point=128, dtype=quint8, quant_min=0, quant_max=255
 )
 default_reuse_input_observer = ReuseInputObserver
+default_debug_observer = RecordingObserver
+#: Weights on [-127, 127] (without -128), so that a product of two fits 15 bits.
+weight_observer_range_neg_127_to_127 = MinMaxObserver.with_args(
+    dtype=qint8, qscheme=per_tensor_symmetric, quant_min=-127, quant_max=127, eps=2**-12
+)
+per_channel_weight_observer_range_neg_127_to_127 = PerChannelMinMaxObserver.with_args(
+    dtype=qint8, qscheme=per_channel_symmetric, quant_min=-127, quant_max=127, eps=2**-12
+)
+default_float_qparams_observer_4bit = PerChannelMinMaxObserver.with_args(
+    dtype=quint4x2, qscheme=per_channel_affine_float_qparams, ch_axis=0
+)
+# The older names of the fixed ranges, kept by PyTorch.
+default_symmetric_fixed_qparams_observer = default_fixed_qparams_range_neg1to1_observer
+default_affine_fixed_qparams_observer = default_fixed_qparams_range_0to1_observer
+
+
+def _is_activation_post_process(module):
+    from chainrule.ao.quantization.fake_quantize import FakeQuantizeBase
+
+    return isinstance(module, (ObserverBase, FakeQuantizeBase))
+
+
+def get_observer_state_dict(mod):
+    """The entries of ``mod.state_dict()`` that belong to its observers and fake quantizers
+    (``activation_post_process`` in the key), to save the calibration apart from the weights."""
+    state = mod.state_dict()
+    observed = OrderedDict((key, value) for key, value in state.items() if "activation_post_process" in key)
+    observed._metadata = state._metadata
+    return observed
+
+
+def load_observer_state_dict(mod, obs_dict):
+    """Load ``get_observer_state_dict``'s entries into the observers and fake quantizers of ``mod``
+    (the other entries, and observers absent from ``obs_dict``, are left alone)."""
+    missing_keys, unexpected_keys = [], []
+    for name, module in mod.named_modules():
+        if _is_activation_post_process(module):
+            module._load_from_state_dict(obs_dict, name + ".", {}, False, missing_keys, unexpected_keys, [])
 
 # PyTorch's HistogramObserver lives in its observer module; here it has a file of its own.
-from chainrule.ao.quantization.histogram_observer import HistogramObserver  # noqa: E402,F401
+from chainrule.ao.quantization.histogram_observer import HistogramObserver  # noqa: E402
+
+default_histogram_observer = HistogramObserver.with_args(quant_min=0, quant_max=127)

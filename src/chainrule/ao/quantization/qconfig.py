@@ -2,7 +2,10 @@
 its activations, one for that of its weight. ``model.qconfig = get_default_qconfig("x86")`` before
 ``prepare``; ``quantize_dynamic`` uses ``default_dynamic_qconfig``.
 """
+import copy
+import functools
 from collections import namedtuple
+from typing import Optional
 
 from chainrule.ao.quantization.fake_quantize import (
     FakeQuantize,
@@ -20,6 +23,7 @@ from chainrule.ao.quantization.observer import (
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
     NoopObserver,
+    PartialWrapper,
     PerChannelMinMaxObserver,
     PlaceholderObserver,
     default_dynamic_quant_observer,
@@ -31,6 +35,7 @@ from chainrule.ao.quantization.observer import (
     default_weight_observer,
 )
 from chainrule.ao.quantization.histogram_observer import HistogramObserver
+from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import float16, float32, qint8, quint8
 from chainrule.quantized.schemes import per_channel_symmetric, per_tensor_symmetric
 
@@ -115,9 +120,73 @@ def get_default_qat_qconfig(backend="x86", version=1):
     return QConfig(activation=activation, weight=per_tensor_weight if backend == "qnnpack" else per_channel_weight)
 
 
+def _deprecated_dict_form(mapping_name):
+    """The ``to_dict()`` of ``get_default_{...}_mapping``, with PyTorch's FutureWarning."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def warning(*args, **kwargs):
+            warn_at_caller(
+                f"`torch.ao.quantization.{function.__name__}` is deprecated and will be removed in a future version. "
+                f"Please use `torch.ao.quantization.{mapping_name}` instead.",
+                FutureWarning,
+            )
+            return function(*args, **kwargs)
+
+        return warning
+
+    return decorate
+
+
+@_deprecated_dict_form("get_default_qconfig_mapping")
+def get_default_qconfig_dict(backend="x86", version=0):
+    """``get_default_qconfig_mapping(backend, version)`` as the older dict form (deprecated)."""
+    from chainrule.ao.quantization.qconfig_mapping import get_default_qconfig_mapping
+
+    return get_default_qconfig_mapping(backend, version).to_dict()
+
+
+@_deprecated_dict_form("get_default_qat_qconfig_mapping")
+def get_default_qat_qconfig_dict(backend="x86", version=1):
+    """``get_default_qat_qconfig_mapping(backend, version)`` as the older dict form (deprecated)."""
+    from chainrule.ao.quantization.qconfig_mapping import get_default_qat_qconfig_mapping
+
+    return get_default_qat_qconfig_mapping(backend, version).to_dict()
+
+
+#: A module's qconfig, or None where it is not quantized.
+QConfigAny = Optional[QConfig]
+
+
+def _factories_equal(first, second):
+    """Whether two observer (or fake quantizer) factories make the same thing: ``with_args``
+    wrappers compare by class and arguments (an ``observer`` argument by this rule again)."""
+    if not (isinstance(first, PartialWrapper) and isinstance(second, PartialWrapper)):
+        return first == second
+    first_partial, second_partial = first.factory, second.factory
+    first_kwargs, second_kwargs = copy.copy(first_partial.keywords), copy.copy(second_partial.keywords)
+    observers_equal = True
+    if "observer" in first_kwargs and "observer" in second_kwargs:
+        observers_equal = _factories_equal(first_kwargs.pop("observer"), second_kwargs.pop("observer"))
+    return (observers_equal and first_kwargs == second_kwargs and first_partial.func == second_partial.func
+            and first_partial.args == second_partial.args)
+
+
+def qconfig_equals(q1, q2):
+    """Whether two qconfigs (or None) quantize alike: ``with_args`` factories are new objects on
+    each call, so ``==`` on QConfigs says False where this compares what they make."""
+    if q1 is None or q2 is None:
+        return q1 == q2
+    try:
+        return _factories_equal(q1.activation, q2.activation) and _factories_equal(q1.weight, q2.weight)
+    except AttributeError:
+        return q1 == q2
+
+
 __all__ = [
     "QConfig", "default_qconfig", "default_per_channel_qconfig", "default_dynamic_qconfig", "per_channel_dynamic_qconfig",
     "float16_dynamic_qconfig", "float_qparams_weight_only_qconfig", "default_qat_qconfig", "get_default_qconfig",
     "get_default_qat_qconfig", "default_per_channel_weight_fake_quant", "default_embedding_qat_qconfig",
-    "default_embedding_qat_qconfig_4bit", "MinMaxObserver", "PerChannelMinMaxObserver",
+    "default_embedding_qat_qconfig_4bit", "MinMaxObserver", "PerChannelMinMaxObserver", "get_default_qconfig_dict",
+    "get_default_qat_qconfig_dict", "QConfigAny", "qconfig_equals",
 ]

@@ -12,7 +12,7 @@ import chainrule
 from chainrule.ao.nn.intrinsic.fused import FusedModule
 from chainrule.ao.quantization import mappings
 from chainrule.ao.quantization.qconfig import default_dynamic_qconfig, float16_dynamic_qconfig, float_qparams_weight_only_qconfig
-from chainrule.ao.quantization.stubs import DeQuantStub
+from chainrule.ao.quantization.stubs import DeQuantStub, QuantWrapper
 from chainrule.caller_warnings import warn_at_caller
 from chainrule.dtypes import float16, qint8, quint8
 
@@ -84,6 +84,16 @@ def add_observer_(module, observed_types):
             child.register_forward_hook(_observer_forward_hook)
         else:
             add_observer_(child, observed_types)
+
+
+def add_quant_dequant(module):
+    """Each leaf submodule that has a qconfig wrapped in a ``QuantWrapper`` (quantize before it,
+    dequantize after), in place; ``module`` itself wrapped (a new module returned) where it is such a leaf."""
+    if not list(module.children()) and getattr(module, "qconfig", None):
+        return QuantWrapper(module)
+    for name, child in module.named_children():
+        setattr(module, name, add_quant_dequant(child))
+    return module
 
 
 @deprecated_in_pytorch

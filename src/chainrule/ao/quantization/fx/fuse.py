@@ -5,7 +5,8 @@ placed at the first layer's name; the other layers leave the graph and the modul
 rebuilt from its graph, as PyTorch's: only the modules the graph calls, in the order it calls them;
 in training mode the fused module holds the very batch norm and ReLU it replaced)."""
 from chainrule import nn
-from chainrule.ao.quantization.fuse_modules import FUSERS, fuse_known_modules
+from chainrule.ao.quantization.fuse_modules import fuse_known_modules
+from chainrule.ao.quantization.fuser_method_mappings import DEFAULT_OP_LIST_TO_FUSER_METHOD
 from chainrule.ao.quantization.fx.patterns import RELUS
 from chainrule.fx import GraphModule
 
@@ -24,10 +25,10 @@ def _longest_chain(node, modules):
     chain, types = [node], (type(_module_of(node, modules)),)
     best = None
     while True:
-        if types in FUSERS:
+        if types in DEFAULT_OP_LIST_TO_FUSER_METHOD:
             best = list(chain)
         last = chain[-1]
-        if len(last.users) != 1 or not any(known[: len(types)] == types and len(known) > len(types) for known in FUSERS):
+        if len(last.users) != 1 or not any(known[: len(types)] == types and len(known) > len(types) for known in DEFAULT_OP_LIST_TO_FUSER_METHOD):
             return best
         (user,) = last.users
         following = _module_of(user, modules)
