@@ -149,10 +149,10 @@ def test_layers_that_keep_functions_or_flat_weights(make, tmp_path):
 
 
 def test_a_pytorch_object_chainrule_cannot_rebuild_is_refused_naming_the_way(tmp_path, zip_format):
-    from torch.ao.quantization.observer import RecordingObserver  # chainrule.ao.quantization has no RecordingObserver
+    from torch.ao.nn.quantizable import LSTM  # chainrule has no torch.ao.nn.quantizable
 
-    path = _saved({"observer": RecordingObserver()}, tmp_path, zip_format)
-    with pytest.raises(pickle.UnpicklingError, match=r"torch.ao.quantization.observer.RecordingObserver, which chainrule cannot rebuild.*state_dict\(\)"):
+    path = _saved({"layer": LSTM(2, 3)}, tmp_path, zip_format)
+    with pytest.raises(pickle.UnpicklingError, match=r"torch.ao.nn.quantizable.modules.rnn.LSTM, which chainrule cannot rebuild.*state_dict\(\)"):
         chainrule.load(path, weights_only=False)
 
 
